@@ -1,0 +1,125 @@
+-- Normalisers for the noise of extracts.md, as DuckDB macros so that every source is typed in
+-- one set-based pass (a regional social-insurance month is ~20 million rows).
+-- python-stdnum (cn.ric, cn.uscc) is the reference these are tested against.
+
+-- Full-width digits/letters and full-width punctuation → ASCII. translate() costs ~0.5 µs a row,
+-- so it only runs on the rare values that contain a non-ASCII character.
+CREATE OR REPLACE MACRO zb_ascii(s) AS
+    CASE WHEN regexp_matches(s, '[^\x00-\x7F]')
+         THEN translate(s,
+              '０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ－／．，＋',
+              '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-/.,+')
+         ELSE s END;
+
+-- Strip what spreadsheets and typists add around a code: whitespace (incl. U+3000, NBSP),
+-- the Excel text-marker apostrophe, then upper-case.
+CREATE OR REPLACE MACRO zb_code_text(s) AS
+    nullif(upper(regexp_replace(zb_ascii(s), '[\s\x{3000}\x{00A0}''’‘`"]', '', 'g')), '');
+
+-- GB 11643 MOD 11-2 check character of the first 17 digits.
+CREATE OR REPLACE MACRO zb_id_check(s17) AS
+    substr('10X98765432',
+        ((  (ascii(s17[1]) - 48) * 7  + (ascii(s17[2]) - 48) * 9  + (ascii(s17[3]) - 48) * 10
+          + (ascii(s17[4]) - 48) * 5  + (ascii(s17[5]) - 48) * 8  + (ascii(s17[6]) - 48) * 4
+          + (ascii(s17[7]) - 48) * 2  + (ascii(s17[8]) - 48) * 1  + (ascii(s17[9]) - 48) * 6
+          + (ascii(s17[10]) - 48) * 3 + (ascii(s17[11]) - 48) * 7 + (ascii(s17[12]) - 48) * 9
+          + (ascii(s17[13]) - 48) * 10 + (ascii(s17[14]) - 48) * 5 + (ascii(s17[15]) - 48) * 8
+          + (ascii(s17[16]) - 48) * 4 + (ascii(s17[17]) - 48) * 2) % 11) + 1, 1);
+
+-- A citizen ID as written → 18-char form (15-digit legacy IDs converted: '19' inserted before
+-- the 2-digit year and the check digit computed), or NULL when it has no ID shape at all.
+-- zb_id_t takes text already cleaned by zb_code_text (so staging cleans once per value).
+CREATE OR REPLACE MACRO zb_id_t(v) AS
+    CASE WHEN regexp_full_match(v, '[0-9]{17}[0-9X]') THEN v
+         WHEN regexp_full_match(v, '[0-9]{15}')
+             THEN substr(v, 1, 6) || '19' || substr(v, 7, 9)
+                  || zb_id_check(substr(v, 1, 6) || '19' || substr(v, 7, 9))
+         ELSE NULL END;
+CREATE OR REPLACE MACRO zb_id(s) AS zb_id_t(zb_code_text(s));
+
+-- Why an ID could not be read (NULL when it could).
+CREATE OR REPLACE MACRO zb_id_problem_t(v) AS
+    CASE WHEN v IS NULL THEN NULL
+         WHEN regexp_full_match(v, '[0-9]+(\.[0-9]*)?E\+?[0-9]+') THEN 'id_scientific_notation'
+         WHEN zb_id_t(v) IS NULL THEN 'id_malformed'
+         ELSE NULL END;
+CREATE OR REPLACE MACRO zb_id_problem(s) AS zb_id_problem_t(zb_code_text(s));
+
+CREATE OR REPLACE MACRO zb_id_valid(id18) AS
+    id18 IS NOT NULL AND zb_id_check(substr(id18, 1, 17)) = substr(id18, 18, 1);
+
+-- GB 32100-2015 unified social credit code.
+CREATE OR REPLACE MACRO zb_uscc_v(c) AS instr('0123456789ABCDEFGHJKLMNPQRTUWXY', c) - 1;
+CREATE OR REPLACE MACRO zb_uscc_check(s17) AS
+    substr('0123456789ABCDEFGHJKLMNPQRTUWXY',
+        ((31 - ((  zb_uscc_v(s17[1]) * 1   + zb_uscc_v(s17[2]) * 3   + zb_uscc_v(s17[3]) * 9
+                 + zb_uscc_v(s17[4]) * 27  + zb_uscc_v(s17[5]) * 19  + zb_uscc_v(s17[6]) * 26
+                 + zb_uscc_v(s17[7]) * 16  + zb_uscc_v(s17[8]) * 17  + zb_uscc_v(s17[9]) * 20
+                 + zb_uscc_v(s17[10]) * 29 + zb_uscc_v(s17[11]) * 25 + zb_uscc_v(s17[12]) * 13
+                 + zb_uscc_v(s17[13]) * 8  + zb_uscc_v(s17[14]) * 24 + zb_uscc_v(s17[15]) * 10
+                 + zb_uscc_v(s17[16]) * 30 + zb_uscc_v(s17[17]) * 28) % 31)) % 31) + 1, 1);
+
+CREATE OR REPLACE MACRO zb_uscc_t(v) AS CASE WHEN regexp_full_match(v, '[0-9A-Z]{18}') THEN v END;
+CREATE OR REPLACE MACRO zb_uscc(s) AS zb_uscc_t(zb_code_text(s));
+
+CREATE OR REPLACE MACRO zb_uscc_valid(u) AS
+    u IS NOT NULL
+    AND regexp_full_match(u, '[0-9A-HJ-NPQRTUWXY]{18}')
+    AND zb_uscc_check(substr(u, 1, 17)) = substr(u, 18, 1);
+
+-- Names: stray whitespace removed, the many separator dots of transliterated (e.g. Mongolian)
+-- names unified to '·'. Traditional→simplified happens in matchers.names (OpenCC) on the
+-- residue, because a per-row translate() over 20M rows is far too slow.
+CREATE OR REPLACE MACRO zb_name(s) AS
+    nullif(regexp_replace(regexp_replace(s, '[\s\x{3000}\x{00A0}]', '', 'g'),
+                          '[•・．.\x{00B7}\x{2027}\x{2022}\x{30FB}\x{FF65}\x{02D9}]+', '·', 'g'), '');
+
+CREATE OR REPLACE MACRO zb_text(s) AS nullif(trim(regexp_replace(s, '[\x{3000}\x{00A0}]', ' ', 'g')), '');
+
+-- Dates: 2026-10-15, 2026/10/15, 2026/1/5, 20261015, 2026年10月15日, an ISO timestamp, or an
+-- Excel serial day number (xlsx cells stored as numbers).
+CREATE OR REPLACE MACRO zb_date_t(v) AS
+    CASE WHEN v IS NULL OR v = '' THEN NULL
+         WHEN regexp_full_match(v, '[1-9][0-9]{4}(\.0+)?')
+             THEN CAST(DATE '1899-12-30' + CAST(CAST(v AS DOUBLE) AS INTEGER) AS DATE)
+         ELSE CAST(try_strptime(v, ['%Y-%m-%d', '%Y/%m/%d', '%Y%m%d', '%Y年%m月%d日',
+                                    '%Y-%m-%d %H:%M:%S', '%Y/%m/%d %H:%M:%S', '%Y.%m.%d',
+                                    '%Y-%m-%dT%H:%M:%S']) AS DATE)
+         END;
+CREATE OR REPLACE MACRO zb_date(s) AS zb_date_t(trim(zb_ascii(s)));
+
+CREATE OR REPLACE MACRO zb_date_ok(d) AS d IS NULL OR d BETWEEN DATE '1900-01-01' AND DATE '2100-12-31';
+
+-- Months (费款所属期, 补贴所属期): 202610, 2026-10, 2026/10, 2026年10月 → the 1st of the month.
+CREATE OR REPLACE MACRO zb_month_t(v) AS
+    CASE WHEN v IS NULL OR v = '' THEN NULL
+         ELSE CAST(date_trunc('month', try_strptime(v, ['%Y%m', '%Y-%m', '%Y/%m', '%Y年%m月',
+                   '%Y-%m-%d', '%Y/%m/%d', '%Y%m%d'])) AS DATE)
+         END;
+CREATE OR REPLACE MACRO zb_month(s) AS zb_month_t(trim(zb_ascii(s)));
+
+-- Money: thousands separators, currency marks → exact DECIMAL(12,2). Never a float.
+CREATE OR REPLACE MACRO zb_money(s) AS
+    TRY_CAST(nullif(regexp_replace(zb_ascii(s), '[\s,¥￥元]', '', 'g'), '') AS DECIMAL(12, 2));
+
+CREATE OR REPLACE MACRO zb_bool(s) AS
+    CASE WHEN trim(s) IN ('是', 'Y', 'y', 'TRUE', 'true', 'True', '1') THEN TRUE
+         WHEN trim(s) IN ('否', 'N', 'n', 'FALSE', 'false', 'False', '0') THEN FALSE
+         ELSE NULL END;
+
+-- Mobile phones: +86, spaces and dashes removed; anything else that is not a mobile → NULL.
+CREATE OR REPLACE MACRO zb_phone_t(d) AS
+    CASE WHEN regexp_full_match(d, '1[3-9][0-9]{9}') THEN d
+         WHEN regexp_full_match(d, '(0086|86)1[3-9][0-9]{9}') THEN right(d, 11)
+         ELSE NULL END;
+CREATE OR REPLACE MACRO zb_phone(s) AS zb_phone_t(regexp_replace(zb_ascii(s), '[^0-9]', '', 'g'));
+
+CREATE OR REPLACE MACRO zb_region(s) AS
+    CASE WHEN regexp_full_match(zb_code_text(s), '[0-9]{6}') THEN zb_code_text(s) END;
+
+CREATE OR REPLACE MACRO zb_league(region) AS substr(region, 1, 4) || '00';
+
+-- ';'-separated lists (also tolerating ；，, 、).
+CREATE OR REPLACE MACRO zb_list(s) AS
+    list_filter(list_transform(string_split(regexp_replace(coalesce(s, ''), '[；，,、|]', ';', 'g'), ';'),
+                               lambda x: trim(x)), lambda x: x <> '');

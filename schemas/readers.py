@@ -1,0 +1,277 @@
+"""Read one extract file into a temp DuckDB table of strings under canonical column names.
+
+Every reader yields the same shape, so typing and quarantine are one SQL pass whatever the
+format: canonical columns (VARCHAR), `source_line` (line in the file: the header is line 1 for
+CSV and xlsx; 1-based row number for Parquet) and `extra_columns` (JSON of unknown columns).
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from schemas.sources import Source
+
+FORMATS = ("csv", "xlsx", "parquet")
+CHUNK = 8 << 20
+NUL = bytes(1)
+
+
+class BadFile(Exception):
+    """A file that cannot be loaded at all: the message names the file and the problem."""
+
+    def __init__(self, path: Path | str, problem: str):
+        self.path, self.problem = str(path), problem
+        super().__init__(f"{Path(path).name}: {problem}")
+
+
+@dataclass
+class ReadResult:
+    table: str                     # temp table holding the rows
+    fmt: str
+    encoding: str | None
+    rows_read: int                 # data rows in the file (incl. malformed ones)
+    rejected: list[dict] = field(default_factory=list)   # malformed CSV lines: line, raw, error
+    extra_headers: list[str] = field(default_factory=list)
+
+
+def _clean_header(h: str) -> str:
+    h = (h or "").replace("\ufeff", "").strip()
+    return h.replace("(", "（").replace(")", "）") if re.search(r"[\u4e00-\u9fff]", h) else h
+
+
+def map_headers(source: Source, headers: list[str], path: Path) -> tuple[dict[str, str], list[str]]:
+    """Header as written → canonical name; fails on missing required or duplicated columns."""
+    accepted = {_clean_header(k): v for k, v in source.header_map().items()}
+    mapping, extras, seen = {}, [], {}
+    for h in headers:
+        canon = accepted.get(_clean_header(h))
+        if canon is None:
+            extras.append(h)
+            continue
+        if canon in seen:
+            raise BadFile(path, f"columns '{seen[canon]}' and '{h}' both mean {canon}")
+        seen[canon] = h
+        mapping[h] = canon
+    missing = [c for c in source.columns if c.required and c.name not in seen]
+    if missing:
+        names = ", ".join(f"{c.header} ({c.name})" for c in missing)
+        raise BadFile(path, f"missing required column(s): {names}")
+    return mapping, extras
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def detect_encoding(path: Path) -> tuple[str, int]:
+    """Return (encoding, newline count). UTF-8 (with or without BOM) or GB18030, else BadFile.
+
+    The whole file is decoded strictly (cheap next to loading it), so a wrong guess can't
+    slip through on a late byte.
+    """
+    size = path.stat().st_size
+    if size == 0:
+        raise BadFile(path, "empty file (0 bytes)")
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise BadFile(path, "UTF-16 encoded: supported encodings are UTF-8, UTF-8 with BOM, GB18030/GBK")
+    errors = {}
+    for enc in ("utf-8", "gb18030"):
+        dec = codecs.getincrementaldecoder(enc)("strict")
+        newlines, offset = 0, 0
+        try:
+            with open(path, "rb") as f:
+                while chunk := f.read(CHUNK):
+                    if NUL in chunk:
+                        at = offset + chunk.index(NUL)
+                        raise BadFile(path, f"binary content (NUL byte at offset {at}): not a CSV text file")
+                    dec.decode(chunk)
+                    newlines += chunk.count(b"\n")
+                    offset += len(chunk)
+                dec.decode(b"", final=True)
+        except UnicodeDecodeError as e:
+            errors[enc] = f"{enc}: invalid byte at offset {offset + e.start}"
+            continue
+        if enc == "utf-8":
+            return ("utf-8-sig" if head[:3] == b"\xef\xbb\xbf" else "utf-8"), newlines
+        return enc, newlines
+    raise BadFile(path, "no supported encoding (UTF-8, UTF-8 BOM, GB18030): " + "; ".join(errors.values()))
+
+
+def _transcode(path: Path, enc: str, workdir: Path) -> Path:
+    out = Path(tempfile.mkstemp(suffix=".csv", dir=workdir)[1])
+    with open(path, "r", encoding=enc, newline="") as src, open(out, "w", encoding="utf-8", newline="") as dst:
+        while chunk := src.read(CHUNK):
+            dst.write(chunk)
+    return out
+
+
+def read_csv(con: duckdb.DuckDBPyConnection, source: Source, path: Path, table: str, workdir: Path) -> ReadResult:
+    enc, newlines = detect_encoding(path)
+    utf8_path = path if enc in ("utf-8", "utf-8-sig") else _transcode(path, enc, workdir)
+    with open(utf8_path, "r", encoding="utf-8-sig", newline="") as f:
+        first = f.readline()
+        try:
+            header = next(csv.reader(io.StringIO(first)))
+        except StopIteration:
+            header = []
+    if not [h for h in header if h.strip()]:
+        raise BadFile(path, "no header row")
+    mapping, extras = map_headers(source, header, path)
+    # header=false + explicit names: DuckDB must not rename or sniff anything.
+    names = [f"c{i}" for i in range(len(header))]
+    with open(path, "rb") as f:
+        f.seek(max(0, path.stat().st_size - 1))
+        ends_with_newline = f.read(1) == b"\n"
+    total_lines = newlines + (0 if ends_with_newline else 1)
+    con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {table}__in AS
+                SELECT * FROM read_csv(?, header = false, skip = 1, all_varchar = true, delim = ',',
+                    quote = '"', escape = '"', columns = {{{', '.join(f"'{n}': 'VARCHAR'" for n in names)}}},
+                    store_rejects = true, null_padding = false, auto_detect = false,
+                    encoding = 'utf-8', max_line_size = 10000000)""",
+            [str(utf8_path)],
+        )
+        rejects = con.execute(
+            "SELECT line, csv_line, error_type, error_message FROM reject_errors ORDER BY line").fetchall()
+    except duckdb.Error as e:
+        raise BadFile(path, f"unreadable CSV: {str(e).splitlines()[0]}") from None
+    rejected = [{"line": int(r[0]), "raw": r[1], "error": f"{r[2]}: {r[3]}"} for r in rejects]
+    if rejected and rejected[-1]["line"] >= total_lines:
+        raise BadFile(path, f"truncated: last line {rejected[-1]['line']} is incomplete ({rejected[-1]['error']})")
+    n_in = con.execute(f"SELECT count(*) FROM {table}__in").fetchone()[0]
+    _finish(con, table, f"{table}__in", names, header, mapping, extras, rejected, offset=2)
+    if utf8_path != path:
+        os.unlink(utf8_path)
+    return ReadResult(table, "csv", enc.replace("-sig", "-bom"), n_in + len(rejected), rejected, extras)
+
+
+def _finish(con, table, src, names, header, mapping, extras, rejected, offset):
+    """Project source columns to canonical names and attach line numbers."""
+    cols = [f"{_q(n)} AS {_q(mapping[h])}" for n, h in zip(names, header) if h in mapping]
+    extra = ", ".join(f"'{h.replace(chr(39), chr(39)*2)}': {_q(n)}" for n, h in zip(names, header) if h in extras)
+    extra_sql = f"to_json({{{extra}}})" if extra else "NULL::JSON"
+    # Rows DuckDB rejected shift the line numbers of the rows after them.
+    shifts = sorted(r["line"] - offset - j for j, r in enumerate(rejected))
+    shift_sql = "0"
+    if shifts:
+        shift_sql = f"list_count(list_filter({shifts}, lambda t: t <= rowid))"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {table} AS
+            SELECT {', '.join(cols)}, CAST(rowid + {offset} + {shift_sql} AS BIGINT) AS source_line,
+                   {extra_sql} AS extra_columns
+            FROM {src} ORDER BY rowid""")
+    con.execute(f"DROP TABLE IF EXISTS {src}")
+
+
+def _cell_text(v) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    if isinstance(v, dt.datetime):
+        return v.strftime("%Y-%m-%d") if v.time() == dt.time(0) else v.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(v, dt.date):
+        return v.strftime("%Y-%m-%d")
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if abs(v) >= 1e15:
+            # An 18-digit code stored as a number has lost its last digits: say so as Excel would.
+            return f"{v:.5E}".replace("E+0", "E+")
+        return str(int(v)) if v.is_integer() else repr(v)
+    return str(v)
+
+
+def read_xlsx(con, source: Source, path: Path, table: str, workdir: Path) -> ReadResult:
+    import openpyxl
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:  # openpyxl raises many types for a broken zip
+        raise BadFile(path, f"unreadable xlsx: {type(e).__name__}: {e}") from None
+    ws = wb.worksheets[0]
+    rows = ws.iter_rows(values_only=True)
+    header, header_row = None, 0
+    for header_row, row in enumerate(rows, start=1):
+        if row and any(c is not None and str(c).strip() for c in row):
+            header = [("" if c is None else str(c)) for c in row]
+            break
+    if header is None:
+        raise BadFile(path, "no header row")
+    mapping, extras = map_headers(source, header, path)
+    names = [f"c{i}" for i in range(len(header))]
+    data: list[list] = [[] for _ in names]
+    lines = []
+    for line, row in enumerate(rows, start=header_row + 1):
+        if row is None or all(c is None for c in row):
+            continue
+        row = tuple(row) + (None,) * (len(names) - len(row))
+        for i in range(len(names)):
+            data[i].append(_cell_text(row[i]))
+        lines.append(line)
+    wb.close()
+    arrow = pa.table({**{n: pa.array(col, pa.string()) for n, col in zip(names, data)},
+                      "__line": pa.array(lines, pa.int64())})
+    con.register(f"{table}__arrow", arrow)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table}__in AS SELECT * FROM {table}__arrow ORDER BY __line")
+    con.unregister(f"{table}__arrow")
+    cols = [f"{_q(n)} AS {_q(mapping[h])}" for n, h in zip(names, header) if h in mapping]
+    extra = ", ".join(f"'{h}': {_q(n)}" for n, h in zip(names, header) if h in extras)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {table} AS
+            SELECT {', '.join(cols)}, __line AS source_line,
+                   {f"to_json({{{extra}}})" if extra else "NULL::JSON"} AS extra_columns
+            FROM {table}__in ORDER BY __line""")
+    con.execute(f"DROP TABLE {table}__in")
+    return ReadResult(table, "xlsx", None, len(lines), [], extras)
+
+
+def read_parquet(con, source: Source, path: Path, table: str, workdir: Path) -> ReadResult:
+    try:
+        desc = con.execute("SELECT name FROM parquet_schema(?) WHERE num_children IS NULL OR num_children = 0",
+                           [str(path)]).fetchall()
+    except duckdb.Error as e:
+        raise BadFile(path, f"unreadable Parquet: {str(e).splitlines()[0]}") from None
+    header = [r[0] for r in desc]
+    mapping, extras = map_headers(source, header, path)
+    cols = [f"CAST({_q(h)} AS VARCHAR) AS {_q(mapping[h])}" for h in header if h in mapping]
+    extra = ", ".join(f"'{h}': CAST({_q(h)} AS VARCHAR)" for h in extras)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {table} AS
+            SELECT {', '.join(cols)}, CAST(file_row_number + 1 AS BIGINT) AS source_line,
+                   {f"to_json({{{extra}}})" if extra else "NULL::JSON"} AS extra_columns
+            FROM read_parquet(?, file_row_number = true) ORDER BY file_row_number""", [str(path)])
+    n = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    return ReadResult(table, "parquet", None, n, [], extras)
+
+
+READERS = {"csv": read_csv, "xlsx": read_xlsx, "parquet": read_parquet}
+
+
+def find_file(input_dir: Path, source: str) -> Path | None:
+    found = [p for p in sorted(input_dir.iterdir())
+             if p.is_file() and p.stem == source and p.suffix.lower().lstrip(".") in FORMATS]
+    if len(found) > 1:
+        raise BadFile(found[1], f"two files for source {source}: {', '.join(p.name for p in found)}")
+    return found[0] if found else None
+
+
+def read_file(con, source: Source, path: Path, table: str, workdir: Path) -> ReadResult:
+    if path.stat().st_size == 0:
+        raise BadFile(path, "empty file (0 bytes)")
+    fmt = path.suffix.lower().lstrip(".")
+    return READERS[fmt](con, source, path, table, workdir)

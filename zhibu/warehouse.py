@@ -1,0 +1,120 @@
+"""The DuckDB warehouse: one file accumulating every month, one writer at a time."""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import fcntl
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from schemas.sources import SOURCES
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_WAREHOUSE = ROOT / "data" / "warehouse.duckdb"
+NORMALISE_SQL = ROOT / "schemas" / "normalise.sql"
+
+
+class WarehouseBusy(RuntimeError):
+    pass
+
+
+def month_start(month: str) -> dt.date:
+    y, m = map(int, month.split("-"))
+    return dt.date(y, m, 1)
+
+
+def month_end(month: str) -> dt.date:
+    y, m = map(int, month.split("-"))
+    return dt.date(y, m, calendar.monthrange(y, m)[1])
+
+
+def parse_month(text: str) -> str:
+    """'2026-10' / '202610' → '2026-10', or ValueError naming the problem."""
+    t = text.strip().replace("/", "-")
+    if len(t) == 6 and t.isdigit():
+        t = f"{t[:4]}-{t[4:]}"
+    try:
+        d = dt.datetime.strptime(t, "%Y-%m")
+    except ValueError:
+        raise ValueError(f"month must be YYYY-MM, got {text!r}") from None
+    return d.strftime("%Y-%m")
+
+
+def settings() -> dict:
+    """Memory budget and spill directory: a month spills rather than dies."""
+    return {
+        "memory_limit": os.environ.get("ZHIBU_MEMORY_LIMIT", "6GB"),
+        "threads": int(os.environ.get("ZHIBU_THREADS", os.cpu_count() or 2)),
+    }
+
+
+def connect(path: Path | str = DEFAULT_WAREHOUSE, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    s = settings()
+    con = duckdb.connect(str(path), read_only=read_only, config={
+        "memory_limit": s["memory_limit"],
+        "threads": s["threads"],
+        "temp_directory": str(path.parent / f".{path.stem}.tmp"),
+        "autoinstall_known_extensions": False,   # nothing may download at run time
+        "autoload_known_extensions": False,
+        "preserve_insertion_order": True,
+    })
+    con.execute(NORMALISE_SQL.read_text(encoding="utf-8"))
+    return con
+
+
+@contextmanager
+def exclusive(path: Path | str, wait: bool = False):
+    """Hold the warehouse's run lock; a second run fails at once with a clear message (or waits)."""
+    lock_path = Path(str(path) + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode(errors="replace").strip()
+            raise WarehouseBusy(f"warehouse {path} is in use by another run ({holder or 'unknown'}); "
+                                "wait for it to finish or use --wait") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} since {dt.datetime.now():%Y-%m-%d %H:%M:%S}".encode(), 0)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def has_table(con, name: str) -> bool:
+    return con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary",
+                       [name]).fetchone()[0] > 0
+
+
+def create_asof_views(con, month: str) -> None:
+    """Temp views `asof_<source>`: exactly what a run for `month` may see.
+
+    Rows from extracts of months ≤ M only (so re-running an old month reproduces it); deltas
+    keep the latest version per key; snapshots keep the latest extract ≤ M.
+    """
+    m = month_start(month).isoformat()
+    for name, src in SOURCES.items():
+        stg = f"stg_{name}"
+        if not has_table(con, stg):
+            cols = ", ".join(f"NULL AS {c.name}" for c in src.columns)
+            con.execute(f"CREATE OR REPLACE TEMP VIEW asof_{name} AS SELECT {cols}, "
+                        "NULL::DATE AS extract_month, NULL AS source_file, NULL::BIGINT AS source_line WHERE false")
+            continue
+        visible = f"SELECT * FROM {stg} WHERE extract_month <= DATE '{m}'"
+        if src.kind == "snapshot":
+            sql = (f"SELECT * FROM {stg} WHERE extract_month = "
+                   f"(SELECT max(extract_month) FROM {stg} WHERE extract_month <= DATE '{m}')")
+        elif src.key:
+            key = ", ".join(src.key)
+            sql = (f"SELECT * FROM ({visible}) QUALIFY row_number() OVER "
+                   f"(PARTITION BY {key} ORDER BY extract_month DESC, source_line DESC) = 1")
+        else:
+            sql = visible
+        con.execute(f"CREATE OR REPLACE TEMP VIEW asof_{name} AS {sql}")
