@@ -1,0 +1,231 @@
+"""Proactive notices (主动推送): one notice per beneficiary per run, bundling every policy
+it newly qualifies for (一次告知, 一揽子兑现).
+
+Per-policy text comes from `policies/<code>/notice.txt` (string.Template `$name`/`${name}`
+or str.format `{name}`; fields name, amount, period_start, period_end, plus policy_name,
+persons, policy_code) and `policies/<code>/catalogue.yaml` (政策名称, 经办渠道, ...).
+When those files are absent or unusable a built-in generic text is used.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+import string
+from collections import OrderedDict
+from decimal import Decimal
+from pathlib import Path
+
+from .common import POLICIES, league_name, neutralise, policy_name
+
+log = logging.getLogger(__name__)
+
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+CHANNEL_SMS = "短信"
+CHANNEL_OTHER = "上门/窗口告知"
+
+CATALOGUE_KEYS = ["政策名称", "政策内容", "享受条件", "补贴标准", "经办渠道", "申请流程",
+                  "申报材料", "办理期限", "政策依据"]
+
+DEFAULT_POLICIES_DIR = Path(__file__).resolve().parent.parent / "policies"
+
+# Built-in per-policy segments (str.format), used when policies/<code>/notice.txt is absent.
+BUILTIN_TEMPLATES: dict[str, str] = {
+    "one_time_hiring": "一次性扩岗补助{amount}元(新招用{persons}人,每人1500元)",
+    "hiring_social_insurance":
+        "企业吸纳就业社会保险补贴{amount}元(涉及{persons}人,{period_start}至{period_end}单位缴纳的社会保险费)",
+    "flexible_social_insurance":
+        "灵活就业社会保险补贴{amount}元({period_start}至{period_end}个人缴纳的社会保险费)",
+    "startup_one_time": "一次性创业补贴{amount}元",
+    "job_search": "求职创业补贴{amount}元",
+    "job_retention_refund": "失业保险稳岗返还{amount}元({period_start}至{period_end}缴纳的失业保险费)",
+}
+GENERIC_TEMPLATE = "{policy_name}{amount}元"
+
+DEFAULT_CHANNEL = "所在地公共就业服务机构"
+
+NOTICE_COLUMNS = [
+    "run_month", "league_code", "region_code", "beneficiary_type", "beneficiary_id", "name",
+    "phone", "channel", "policy_codes", "policy_count", "total_amount", "message",
+]
+
+
+def load_catalogue(policies_dir: Path | None = None) -> dict[str, dict]:
+    """{policy_code: {catalogue key: text}} from policies/<code>/catalogue.yaml when present."""
+    base = Path(policies_dir) if policies_dir else DEFAULT_POLICIES_DIR
+    out: dict[str, dict] = {}
+    if not base.is_dir():
+        return out
+    try:
+        import yaml
+    except ImportError:  # pragma: no cover - pyyaml is a dependency
+        return out
+    for f in sorted(base.glob("*/catalogue.yaml")):
+        try:
+            data = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
+        except Exception as exc:  # unreadable catalogue: fall back, say so
+            log.warning("cannot read %s: %s; using built-in text", f, exc)
+            continue
+        if isinstance(data, dict):
+            out[f.parent.name] = {k: _flatten(v) for k, v in data.items() if k in CATALOGUE_KEYS}
+    return out
+
+
+def _flatten(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, (list, tuple)):
+        return ";".join(_flatten(x) for x in v)
+    if isinstance(v, dict):
+        return ";".join(f"{k}:{_flatten(x)}" for k, x in v.items())
+    return str(v).strip()
+
+
+def load_templates(policies_dir: Path | None = None) -> dict[str, str]:
+    base = Path(policies_dir) if policies_dir else DEFAULT_POLICIES_DIR
+    out: dict[str, str] = {}
+    if base.is_dir():
+        for f in sorted(base.glob("*/notice.txt")):
+            try:
+                out[f.parent.name] = f.read_text(encoding="utf-8").strip()
+            except Exception as exc:
+                log.warning("cannot read %s: %s; using built-in text", f, exc)
+    return out
+
+
+class _Fields(dict):
+    def __missing__(self, key):  # unknown {field} stays visible rather than crashing
+        return "{" + key + "}"
+
+
+def render_policy(code: str, fields: dict, templates: dict[str, str]) -> str:
+    """Render one policy's segment; a broken template falls back to the built-in one."""
+    tpl = templates.get(code)
+    if tpl:
+        try:
+            if "$" in tpl:
+                return string.Template(tpl).safe_substitute(fields)
+            return tpl.format_map(_Fields(fields))
+        except Exception as exc:
+            log.warning("notice template for %s unusable (%s); using built-in text", code, exc)
+    return BUILTIN_TEMPLATES.get(code, GENERIC_TEMPLATE).format_map(_Fields(fields))
+
+
+def channel_for(phone: str | None) -> str:
+    return CHANNEL_SMS if phone and MOBILE_RE.match(phone) else CHANNEL_OTHER
+
+
+def _fmt_amount(d: Decimal) -> str:
+    return f"{d:,.2f}"
+
+
+def build_notices(
+    rows: list[dict],
+    month: str,
+    catalogue: dict[str, dict] | None = None,
+    templates: dict[str, str] | None = None,
+) -> list[dict]:
+    """Group eligibility rows by (league, beneficiary) and render one bundled message each."""
+    catalogue = catalogue or {}
+    templates = templates or {}
+    groups: "OrderedDict[tuple, list[dict]]" = OrderedDict()
+    for r in rows:
+        key = (r.get("league_code") or "", r["beneficiary_type"] or "", r["beneficiary_id"] or "")
+        groups.setdefault(key, []).append(r)
+
+    notices = []
+    for key in sorted(groups):
+        league, btype, bid = key
+        grp = groups[key]
+        name = next((r["beneficiary_name"] for r in grp if r.get("beneficiary_name")), "") or ""
+        phone = next((r["phone"] for r in grp if r.get("phone") and MOBILE_RE.match(r["phone"])), None)
+        if phone is None:
+            phone = next((r["phone"] for r in grp if r.get("phone")), None)
+        region = next((r["region_code"] for r in grp if r.get("region_code")), "") or ""
+        by_policy: "OrderedDict[str, list[dict]]" = OrderedDict()
+        for r in grp:
+            by_policy.setdefault(r["policy_code"], []).append(r)
+        codes = [c for c in POLICIES if c in by_policy] + sorted(
+            c for c in by_policy if c not in POLICIES
+        )
+        total = Decimal("0.00")
+        segments = []
+        channels = []
+        for i, code in enumerate(codes, start=1):
+            prow = by_policy[code]
+            amount = sum((Decimal(r["amount"]) for r in prow), Decimal("0.00"))
+            total += amount
+            starts = [r["period_start"] for r in prow if r.get("period_start")]
+            ends = [r["period_end"] for r in prow if r.get("period_end")]
+            fields = {
+                "name": name,
+                "amount": _fmt_amount(amount),
+                "period_start": min(starts) if starts else "",
+                "period_end": max(ends) if ends else "",
+                "policy_name": policy_name(code, catalogue),
+                "policy_code": code,
+                "persons": len({r["person_id_number"] for r in prow}),
+            }
+            seg = render_policy(code, fields, templates).rstrip("。;; \n")
+            segments.append(f"{i}.{seg}")
+            ch = (catalogue.get(code) or {}).get("经办渠道")
+            if ch and ch not in channels:
+                channels.append(ch)
+        lname = league_name(league)
+        who = "贵单位" if btype == "firm" else "您"
+        channel_text = ";".join(channels) if channels else f"{lname}{DEFAULT_CHANNEL}"
+        message = (
+            f"【直补快办】{name}:经人社部门数据比对,{who}本月新符合以下{len(codes)}项就业补贴政策:"
+            + ";".join(segments)
+            + f"。合计{_fmt_amount(total)}元。"
+            + f"{who}无需另行提交申请材料,请核对上述信息,确认无误后通过经办渠道确认领取,"
+            + "补贴将直接拨付" + ("至单位基本账户。" if btype == "firm" else "至本人社会保障卡。")
+            + f"经办渠道:{channel_text}。"
+            + f"如有疑问,请咨询{lname}及所在旗县(市、区)公共就业服务机构,或拨打12333。"
+        )
+        notices.append(
+            {
+                "run_month": month,
+                "league_code": league,
+                "region_code": region,
+                "beneficiary_type": btype,
+                "beneficiary_id": bid,
+                "name": name,
+                "phone": phone or "",
+                "channel": channel_for(phone),
+                "policy_codes": ";".join(codes),
+                "policy_count": len(codes),
+                "total_amount": f"{total:.2f}",
+                "message": message,
+            }
+        )
+    return notices
+
+
+def write_notices_csv(notices: list[dict], path: Path) -> Path:
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(NOTICE_COLUMNS)
+    for n in notices:
+        w.writerow([neutralise(str(n[c])) for c in NOTICE_COLUMNS])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8"))
+    return path
+
+
+def write_push(
+    rows: list[dict],
+    out_dir: Path,
+    month: str,
+    leagues: list[str],
+    catalogue: dict | None = None,
+    templates: dict | None = None,
+) -> list[Path]:
+    """push/<league_code>/notices.csv for every exported league (header-only when none)."""
+    notices = build_notices(rows, month, catalogue, templates)
+    written = []
+    for league in leagues:
+        mine = [n for n in notices if (n["league_code"] or "_unassigned") == league]
+        written.append(write_notices_csv(mine, out_dir / "push" / league / "notices.csv"))
+    return written

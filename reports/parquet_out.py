@@ -1,0 +1,167 @@
+"""Deterministic parquet outputs: eligibility, review_queue, quarantine.
+
+Bytes depend only on the rows: fixed writer settings, no pandas metadata, no timestamps.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .common import (
+    ELIGIBILITY_COLUMNS,
+    ELIGIBILITY_SORT,
+    check_month,
+    month_first_day,
+    month_match,
+    table_columns,
+    table_exists,
+)
+
+ELIGIBILITY_SCHEMA = pa.schema(
+    [
+        ("run_month", pa.string()),
+        ("policy_code", pa.string()),
+        ("beneficiary_type", pa.string()),
+        ("beneficiary_id", pa.string()),
+        ("beneficiary_name", pa.string()),
+        ("person_id_number", pa.string()),
+        ("person_name", pa.string()),
+        ("amount", pa.decimal128(12, 2)),
+        ("period_start", pa.string()),
+        ("period_end", pa.string()),
+        ("region_code", pa.string()),
+        ("league_code", pa.string()),
+        ("match_method", pa.string()),
+        ("match_score", pa.float64()),
+        ("evidence", pa.string()),
+        ("phone", pa.string()),
+    ]
+)
+
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("extract_month", pa.date32()),
+        ("source", pa.string()),
+        ("source_file", pa.string()),
+        ("source_line", pa.int64()),
+        ("reason", pa.string()),
+        ("detail", pa.string()),
+        ("raw", pa.string()),
+    ]
+)
+
+EMPTY_REVIEW_SCHEMA = pa.schema(
+    [("run_month", pa.string()), ("kind", pa.string()), ("score", pa.float64())]
+)
+
+# Fixed writer settings: changing any of these changes every output hash.
+_WRITER = dict(
+    compression="zstd",
+    compression_level=3,
+    use_dictionary=True,
+    write_statistics=True,
+    version="2.6",
+    data_page_version="1.0",
+    row_group_size=1_000_000,
+    store_schema=False,
+)
+
+
+def _str_month(col: str) -> str:
+    """period_start/period_end as 'YYYY-MM' whatever the stored type is."""
+    return (
+        f"CASE WHEN {col} IS NULL THEN NULL "
+        f"ELSE substr(CAST({col} AS VARCHAR), 1, 7) END"
+    )
+
+
+def eligibility_sql(month: str) -> str:
+    """SELECT of month M's eligibility rows in canonical columns, types and order."""
+    check_month(month)
+    cols = {
+        "run_month": f"'{month}'",
+        "amount": "CAST(amount AS DECIMAL(12,2))",
+        "match_score": "CAST(match_score AS DOUBLE)",
+        "period_start": _str_month("period_start"),
+        "period_end": _str_month("period_end"),
+    }
+    select = ",\n  ".join(
+        f"{cols[c]} AS {c}" if c in cols else f"CAST({c} AS VARCHAR) AS {c}"
+        for c in ELIGIBILITY_COLUMNS
+    )
+    order = ", ".join(f"{c} NULLS FIRST" for c in ELIGIBILITY_SORT)
+    tail = ", ".join(
+        f"{c} NULLS FIRST" for c in ELIGIBILITY_COLUMNS if c not in ELIGIBILITY_SORT
+    )
+    return (
+        f"SELECT\n  {select}\nFROM eligibility\nWHERE {month_match('run_month', month)}\n"
+        f"ORDER BY {order}, {tail}"
+    )
+
+
+def read_eligibility(con: duckdb.DuckDBPyConnection, month: str) -> pa.Table:
+    if not table_exists(con, "eligibility"):
+        raise RuntimeError("warehouse has no `eligibility` table: run the decide stage first")
+    missing = [c for c in ELIGIBILITY_COLUMNS if c not in table_columns(con, "eligibility")]
+    if missing:
+        raise RuntimeError(f"`eligibility` lacks columns required by outputs.md: {missing}")
+    t = con.sql(eligibility_sql(month)).to_arrow_table()
+    return t.cast(ELIGIBILITY_SCHEMA)
+
+
+def read_quarantine(con: duckdb.DuckDBPyConnection, month: str) -> pa.Table:
+    if not table_exists(con, "quarantine"):
+        return QUARANTINE_SCHEMA.empty_table()
+    first = month_first_day(month).isoformat()
+    t = con.sql(
+        "SELECT CAST(extract_month AS DATE) AS extract_month, CAST(source AS VARCHAR) AS source, "
+        "CAST(source_file AS VARCHAR) AS source_file, CAST(source_line AS BIGINT) AS source_line, "
+        "CAST(reason AS VARCHAR) AS reason, CAST(detail AS VARCHAR) AS detail, "
+        "CAST(raw AS VARCHAR) AS raw "
+        f"FROM quarantine WHERE CAST(extract_month AS DATE) = DATE '{first}' "
+        "ORDER BY source NULLS FIRST, source_file NULLS FIRST, source_line NULLS FIRST, "
+        "reason NULLS FIRST, detail NULLS FIRST, raw NULLS FIRST"
+    ).to_arrow_table()
+    return t.cast(QUARANTINE_SCHEMA)
+
+
+def read_review_queue(con: duckdb.DuckDBPyConnection, month: str) -> pa.Table:
+    """All columns of review_queue for M (its shape belongs to matchers), sorted by all."""
+    if not table_exists(con, "review_queue"):
+        return EMPTY_REVIEW_SCHEMA.empty_table()
+    types = dict(
+        con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = 'review_queue' ORDER BY ordinal_position"
+        ).fetchall()
+    )
+    select = []
+    for c, typ in types.items():
+        q = f'"{c}"'
+        if typ.upper() == "JSON":
+            select.append(f"CAST({q} AS VARCHAR) AS {q}")
+        elif c == "run_month":
+            select.append(f"'{month}' AS run_month")
+        else:
+            select.append(q)
+    sql = (
+        f"SELECT {', '.join(select)} FROM review_queue "
+        f"WHERE {month_match('run_month', month)} ORDER BY ALL NULLS FIRST"
+    )
+    return _strip_metadata(con.sql(sql).to_arrow_table())
+
+
+def _strip_metadata(t: pa.Table) -> pa.Table:
+    fields = [pa.field(f.name, f.type, f.nullable) for f in t.schema]
+    return t.cast(pa.schema(fields))
+
+
+def write_parquet(table: pa.Table, path: Path) -> Path:
+    """Write `table` with fixed settings; no schema metadata, single row group."""
+    table = _strip_metadata(table).combine_chunks()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, str(path), **_WRITER)
+    return path

@@ -1,0 +1,553 @@
+"""report.html: one self-contained Chinese page (inline CSS + inline SVG, no external requests).
+
+Personal data is masked everywhere (masking.py). No timestamps: the page is byte-identical
+across reruns of the same month.
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from decimal import Decimal
+from html import escape
+
+import duckdb
+
+from . import charts
+from .common import (
+    BENEFICIARY_TYPES,
+    LEAGUES,
+    MATCH_METHODS,
+    POLICIES,
+    UNASSIGNED_LEAGUE,
+    check_month,
+    league_name,
+    month_key,
+    month_match,
+    policy_name,
+    table_columns,
+    table_exists,
+)
+from .masking import mask_id, mask_name, mask_text
+
+log = logging.getLogger(__name__)
+
+SOURCES = {
+    "employment_registration": "就业失业登记",
+    "hiring_filing": "用工备案",
+    "social_insurance": "社保参保缴费",
+    "business_registration": "经营主体登记注册",
+    "graduates": "高校毕业生",
+    "poverty_alleviation": "脱贫人口",
+    "fiscal_staff": "财政供养人员",
+    "deceased": "死亡人员",
+    "subsidy_ledger": "补贴发放台账",
+}
+
+QUARANTINE_REASONS = {
+    "missing_required": "必填项缺失",
+    "id_scientific_notation": "身份证号被科学计数法损坏",
+    "id_malformed": "身份证号格式错误",
+    "uscc_malformed": "统一社会信用代码格式错误",
+    "bad_date": "日期无法识别",
+    "bad_month": "月份无法识别",
+    "bad_amount": "金额无法识别",
+    "bad_enum": "取值不在规定范围",
+    "bad_region": "行政区划代码无效",
+    "duplicate_key": "重复记录",
+}
+
+EXCLUSION_REASONS = {
+    "fiscal_staff": "财政供养人员",
+    "deceased": "已死亡",
+    "ledger_granted": "台账中已享受",
+    "listed_earlier": "往月已列入名单",
+}
+
+SECTION_TITLES = [
+    ("overview", "一、本月概览"),
+    ("intake", "二、数据接收与隔离"),
+    ("quality", "三、数据质量校验"),
+    ("matching", "四、数据匹配"),
+    ("beneficiaries", "五、新增享受对象与金额"),
+    ("review", "六、待人工复核"),
+    ("exclusions", "七、排除情况"),
+    ("verification", "八、核查结果"),
+    ("trend", "九、月度趋势"),
+    ("about", "十、运行说明"),
+]
+
+CSS = """
+*{box-sizing:border-box}
+body{margin:0;background:#f4f6f9;color:#222;font-family:'Noto Sans CJK SC','Source Han Sans SC','PingFang SC','Microsoft YaHei','WenQuanYi Micro Hei',sans-serif;font-size:14px;line-height:1.6}
+header{background:#1f4e79;color:#fff;padding:22px 40px}
+header h1{margin:0;font-size:24px;font-weight:600}
+header p{margin:4px 0 0;opacity:.85}
+main{max-width:1180px;margin:0 auto;padding:20px 24px 40px}
+nav{background:#fff;border-radius:8px;padding:10px 16px;margin-bottom:16px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
+nav a{color:#1f4e79;text-decoration:none;margin-right:14px;white-space:nowrap}
+section{background:#fff;border-radius:8px;padding:18px 24px;margin-bottom:16px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
+h2{font-size:19px;margin:0 0 12px;color:#1f4e79;border-bottom:2px solid #dbe5f1;padding-bottom:6px}
+h3{font-size:15px;margin:18px 0 8px;color:#333}
+table{border-collapse:collapse;width:100%;margin:6px 0 12px;font-size:13px}
+th,td{padding:6px 10px;border-bottom:1px solid #e6e9ef;text-align:left;vertical-align:top}
+thead th{background:#eef3f9;color:#1f3b57;font-weight:600;border-bottom:2px solid #c9d6e6}
+tbody tr:nth-child(even){background:#fafbfd}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+tr.total td{font-weight:600;border-top:2px solid #c9d6e6;background:#f3f6fa}
+.cards{display:flex;flex-wrap:wrap;gap:12px}
+.card{flex:1 1 160px;background:#f7f9fc;border:1px solid #e1e7ef;border-radius:8px;padding:12px 14px}
+.card .v{font-size:22px;font-weight:600;color:#1f4e79;font-variant-numeric:tabular-nums}
+.card .k{color:#666;font-size:12px}
+.note{color:#666;font-size:12.5px}
+.empty{color:#888;font-style:italic}
+.ok{color:#2e7d32;font-weight:600}.bad{color:#c62828;font-weight:600}
+.chart{margin:8px 0 4px;overflow-x:auto}
+code{background:#f0f2f5;padding:1px 4px;border-radius:3px;font-size:12px}
+footer{color:#888;font-size:12px;text-align:center;padding:10px}
+"""
+
+
+# ---------------------------------------------------------------- formatting helpers
+def fmt_int(v) -> str:
+    return f"{int(v or 0):,}"
+
+
+def fmt_money(v) -> str:
+    return f"{Decimal(str(v or 0)):,.2f}"
+
+
+def fmt_pct(num, den) -> str:
+    if not den:
+        return "—"
+    return f"{Decimal(str(num)) * 100 / Decimal(str(den)):.1f}%"
+
+
+def _e(v) -> str:
+    return escape("" if v is None else str(v))
+
+
+def table(headers: list[str], rows: list[list], num_cols: set[int] = frozenset(),
+          total: list | None = None) -> str:
+    if not rows:
+        return '<p class="empty">无记录。</p>'
+    h = "".join(f'<th class="num">{_e(x)}</th>' if i in num_cols else f"<th>{_e(x)}</th>"
+                for i, x in enumerate(headers))
+    body = []
+    for r in rows:
+        body.append("<tr>" + "".join(
+            f'<td class="num">{_e(x)}</td>' if i in num_cols else f"<td>{_e(x)}</td>"
+            for i, x in enumerate(r)) + "</tr>")
+    if total:
+        body.append('<tr class="total">' + "".join(
+            f'<td class="num">{_e(x)}</td>' if i in num_cols else f"<td>{_e(x)}</td>"
+            for i, x in enumerate(total)) + "</tr>")
+    return f"<table><thead><tr>{h}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _label(mapping: dict, code) -> str:
+    if code is None:
+        return "(空)"
+    name = mapping.get(code)
+    return f"{name}({code})" if name else str(code)
+
+
+def _q(con, sql: str) -> list[tuple]:
+    return con.execute(sql).fetchall()
+
+
+class _Unavailable(Exception):
+    pass
+
+
+def _safe(fn):
+    """Run a section's queries; a contract mismatch degrades the section, not the run."""
+    def wrapper(*a, **k):
+        try:
+            return fn(*a, **k)
+        except duckdb.Error as exc:
+            log.warning("report section %s failed: %s", fn.__name__, exc)
+            msg = str(exc).splitlines()[0][:200]
+            return f'<p class="bad">本部分数据读取失败:{_e(mask_text(msg))}</p>'
+    wrapper.__name__ = fn.__name__
+    return wrapper
+
+
+# ---------------------------------------------------------------- sections
+def _overview(ctx) -> str:
+    cards = [
+        ("新增名单条数", fmt_int(ctx["n_rows"])),
+        ("新增受益主体", fmt_int(ctx["n_benef"])),
+        ("补贴金额合计(元)", fmt_money(ctx["total_amount"])),
+        ("待人工复核", fmt_int(ctx["n_review"])),
+        ("本月隔离行数", fmt_int(ctx["n_quarantine"])),
+        ("核查发现", "未运行" if ctx["n_findings"] is None else fmt_int(ctx["n_findings"])),
+    ]
+    html = '<div class="cards">' + "".join(
+        f'<div class="card"><div class="v">{_e(v)}</div><div class="k">{_e(k)}</div></div>'
+        for k, v in cards) + "</div>"
+    html += ('<p class="note">名单中的对象均为本月数据比对<strong>新增</strong>的符合条件者'
+             "(往月已列入或台账已享受的不再列入)。各盟市名单见 <code>exports/&lt;盟市代码&gt;/</code>,"
+             "主动告知清单见 <code>push/&lt;盟市代码&gt;/notices.csv</code>。</p>")
+    return html
+
+
+@_safe
+def _intake(con, month) -> str:
+    if not table_exists(con, "load_files"):
+        return '<p class="empty">未找到 load_files 表:本月数据加载环节未运行。</p>'
+    rows = _q(con, f"""
+        SELECT source, file_name, format, encoding, rows_read, rows_loaded, rows_quarantined
+        FROM load_files WHERE {month_match('extract_month', month)}
+        ORDER BY source, file_name""")
+    out = []
+    tot = [0, 0, 0]
+    for s, f, fmt, enc, r, l, q in rows:
+        out.append([_label(SOURCES, s), f, fmt or "", enc or "", fmt_int(r), fmt_int(l), fmt_int(q),
+                    fmt_pct(q or 0, r)])
+        tot = [tot[0] + (r or 0), tot[1] + (l or 0), tot[2] + (q or 0)]
+    html = "<h3>各来源读入、入库、隔离行数</h3>" + table(
+        ["来源", "文件", "格式", "编码", "读入行数", "入库行数", "隔离行数", "隔离比例"], out,
+        {4, 5, 6, 7},
+        ["合计", "", "", "", fmt_int(tot[0]), fmt_int(tot[1]), fmt_int(tot[2]), fmt_pct(tot[2], tot[0])]
+        if out else None)
+    html += '<p class="note">每个文件均满足:读入行数 = 入库行数 + 隔离行数。隔离行保留原始值与行号,见 <code>quarantine.parquet</code>。</p>'
+    if table_exists(con, "quarantine"):
+        q = _q(con, f"""
+            SELECT source, reason, count(*) FROM quarantine
+            WHERE {month_match('extract_month', month)}
+            GROUP BY ALL ORDER BY source, count(*) DESC, reason""")
+        html += "<h3>隔离原因</h3>" + table(
+            ["来源", "原因", "行数"],
+            [[_label(SOURCES, s), _label(QUARANTINE_REASONS, r), fmt_int(n)] for s, r, n in q], {2})
+    return html
+
+
+@_safe
+def _quality(con, month) -> str:
+    if not table_exists(con, "gate_results"):
+        return '<p class="empty">未找到 gate_results 表:数据质量校验环节未运行。</p>'
+    rows = _q(con, f"""
+        SELECT source, count(*), count(*) FILTER (WHERE success),
+               count(*) FILTER (WHERE NOT success OR success IS NULL)
+        FROM gate_results WHERE {month_match('extract_month', month)}
+        GROUP BY source ORDER BY source""")
+    html = "<h3>各来源校验结果</h3>" + table(
+        ["来源", "校验项", "通过", "未通过", "结论"],
+        [[_label(SOURCES, s), fmt_int(n), fmt_int(ok), fmt_int(bad), "通过" if not bad else "存在问题"]
+         for s, n, ok, bad in rows], {1, 2, 3})
+    failed = _q(con, f"""
+        SELECT source, expectation, CAST(observed AS VARCHAR), CAST(detail AS VARCHAR)
+        FROM gate_results WHERE {month_match('extract_month', month)}
+          AND (NOT success OR success IS NULL)
+        ORDER BY source, expectation""")
+    if failed:
+        html += "<h3>未通过的校验项</h3>" + table(
+            ["来源", "校验项", "观测值", "说明"],
+            [[_label(SOURCES, s), e, mask_text(o), mask_text(d)] for s, e, o, d in failed])
+    elif rows:
+        html += '<p class="ok">本月全部校验项通过。</p>'
+    return html
+
+
+@_safe
+def _matching(con, month, rows) -> str:
+    html = ""
+    if table_exists(con, "link_stats"):
+        ls = _q(con, f"""
+            SELECT method, blocking_key, sum(candidate_pairs), sum(links)
+            FROM link_stats WHERE {month_match('run_month', month)}
+            GROUP BY ALL ORDER BY method, blocking_key""")
+        html += "<h3>记录链接(按方式与分块键)</h3>" + table(
+            ["匹配方式", "分块键", "候选对数", "链接数", "链接率"],
+            [[_label(MATCH_METHODS, m), b, fmt_int(c), fmt_int(l), fmt_pct(l or 0, c)]
+             for m, b, c, l in ls], {2, 3, 4})
+        by_m = defaultdict(lambda: [0, 0])
+        for m, _b, c, l in ls:
+            by_m[m][0] += c or 0
+            by_m[m][1] += l or 0
+        if by_m:
+            html += "<h3>各匹配方式链接率</h3>" + table(
+                ["匹配方式", "候选对数", "链接数", "链接率"],
+                [[_label(MATCH_METHODS, m), fmt_int(c), fmt_int(l), fmt_pct(l, c)]
+                 for m, (c, l) in sorted(by_m.items(), key=lambda x: str(x[0]))], {1, 2, 3})
+    else:
+        html += '<p class="empty">未找到 link_stats 表:记录链接环节未运行。</p>'
+    counts = defaultdict(int)
+    for r in rows:
+        counts[r["match_method"] or ""] += 1
+    order = [m for m in MATCH_METHODS if m in counts] + sorted(m for m in counts if m not in MATCH_METHODS)
+    n = len(rows)
+    html += "<h3>新增名单的匹配方式构成</h3>" + table(
+        ["匹配方式", "名单条数", "占比"],
+        [[_label(MATCH_METHODS, m or None), fmt_int(counts[m]), fmt_pct(counts[m], n)] for m in order],
+        {1, 2})
+    if order:
+        html += '<div class="chart">' + charts.hbar_chart(
+            [(MATCH_METHODS.get(m, m or "(空)"), counts[m]) for m in order], color=charts.PALETTE[2]) + "</div>"
+    return html
+
+
+def _beneficiaries(rows, catalogue) -> str:
+    per_policy = defaultdict(lambda: [0, set(), Decimal("0.00")])
+    cell = defaultdict(lambda: [set(), Decimal("0.00")])
+    per_league = defaultdict(lambda: [set(), Decimal("0.00"), 0])
+    for r in rows:
+        code, lg = r["policy_code"], r["league_code"] or UNASSIGNED_LEAGUE
+        b = (r["beneficiary_type"], r["beneficiary_id"])
+        a = Decimal(r["amount"])
+        p = per_policy[code]
+        p[0] += 1
+        p[1].add(b)
+        p[2] += a
+        cell[(code, lg)][0].add(b)
+        cell[(code, lg)][1] += a
+        pl = per_league[lg]
+        pl[0].add(b)
+        pl[1] += a
+        pl[2] += 1
+    codes = [c for c in POLICIES if c in per_policy] + sorted(c for c in per_policy if c not in POLICIES)
+    all_codes = list(POLICIES) + [c for c in codes if c not in POLICIES]
+    ptype = {}
+    for r in rows:
+        ptype.setdefault(r["policy_code"], BENEFICIARY_TYPES.get(r["beneficiary_type"], ""))
+    tot_b = set().union(*[v[1] for v in per_policy.values()]) if per_policy else set()
+    html = "<h3>按政策</h3>" + table(
+        ["政策", "受益主体类型", "名单条数", "受益主体数", "补贴金额(元)"],
+        [[policy_name(c, catalogue), ptype.get(c, ""), fmt_int(per_policy[c][0]) if c in per_policy else "0",
+          fmt_int(len(per_policy[c][1])) if c in per_policy else "0",
+          fmt_money(per_policy[c][2]) if c in per_policy else "0.00"] for c in all_codes],
+        {2, 3, 4},
+        ["合计", "", fmt_int(len(rows)), fmt_int(len(tot_b)),
+         fmt_money(sum((v[2] for v in per_policy.values()), Decimal("0.00")))])
+    if codes:
+        html += '<div class="chart">' + charts.hbar_chart(
+            [(policy_name(c, catalogue), per_policy[c][2]) for c in codes], money=True,
+            title="各政策补贴金额(元)") + "</div>"
+    leagues = list(LEAGUES) + sorted(lg for lg in per_league if lg not in LEAGUES)
+    hdr = ["盟市"] + [policy_name(c, catalogue) for c in codes] + ["受益主体数", "金额合计(元)"]
+    body = []
+    for lg in leagues:
+        pl = per_league.get(lg)
+        body.append([league_name(lg)] + [
+            (f"{len(cell[(c, lg)][0]):,} 个 / {fmt_money(cell[(c, lg)][1])}" if (c, lg) in cell else "—")
+            for c in codes] + [fmt_int(len(pl[0])) if pl else "0", fmt_money(pl[1]) if pl else "0.00"])
+    nc = set(range(1, len(hdr)))
+    html += "<h3>按盟市 × 政策(受益主体数 / 金额)</h3>" + table(
+        hdr, body, nc,
+        ["合计"] + [f"{len(per_policy[c][1]):,} 个 / {fmt_money(per_policy[c][2])}" for c in codes]
+        + [fmt_int(len(tot_b)), fmt_money(sum((v[2] for v in per_policy.values()), Decimal('0.00')))])
+    series = [(policy_name(c, catalogue), {league_name(lg): cell[(c, lg)][1] for lg in leagues if (c, lg) in cell})
+              for c in codes]
+    html += '<div class="chart">' + charts.stacked_hbar_chart(
+        [league_name(lg) for lg in leagues], series, title="各盟市补贴金额(元,按政策堆叠)") + "</div>"
+    return html
+
+
+@_safe
+def _review(con, month) -> str:
+    if not table_exists(con, "review_queue"):
+        return '<p class="empty">本月无待人工复核的候选链接(review_queue 表不存在)。</p>'
+    cols = table_columns(con, "review_queue")
+    kind = "kind" if "kind" in cols else "NULL"
+    score = "score" if "score" in cols else "NULL"
+    rows = _q(con, f"""
+        SELECT {kind} AS kind, count(*), min({score}), avg({score}), max({score})
+        FROM review_queue WHERE {month_match('run_month', month)}
+        GROUP BY ALL ORDER BY 1""")
+    total = sum(r[1] for r in rows)
+    kinds = {"person": "人员", "firm": "单位"}
+    html = f'<p>本月待人工复核的灰区候选链接共 <strong>{fmt_int(total)}</strong> 对。它们<strong>不在</strong>本月名单中,由经办人员确认后在下次运行中生效。</p>'
+    html += table(
+        ["类型", "候选对数", "最低得分", "平均得分", "最高得分"],
+        [[_label(kinds, k), fmt_int(n), _score(mn), _score(av), _score(mx)] for k, n, mn, av, mx in rows],
+        {1, 2, 3, 4})
+    return html
+
+
+def _score(v) -> str:
+    return "—" if v is None else f"{float(v):.3f}"
+
+
+@_safe
+def _exclusions(con, month, catalogue) -> str:
+    if not table_exists(con, "exclusions"):
+        return '<p class="empty">未找到 exclusions 表。</p>'
+    rows = _q(con, f"""
+        SELECT reason, policy_code, count(*), count(DISTINCT person_id_number)
+        FROM exclusions WHERE {month_match('run_month', month)}
+        GROUP BY ALL ORDER BY reason, policy_code""")
+    by_reason = defaultdict(int)
+    for r, _p, n, _d in rows:
+        by_reason[r] += n
+    html = "<h3>按排除原因</h3>" + table(
+        ["排除原因", "条数"], [[_label(EXCLUSION_REASONS, r), fmt_int(n)] for r, n in sorted(by_reason.items(), key=lambda x: str(x[0]))],
+        {1}, ["合计", fmt_int(sum(by_reason.values()))] if by_reason else None)
+    html += "<h3>按排除原因 × 政策</h3>" + table(
+        ["排除原因", "政策", "条数", "涉及人数"],
+        [[_label(EXCLUSION_REASONS, r), policy_name(p, catalogue), fmt_int(n), fmt_int(d)] for r, p, n, d in rows],
+        {2, 3})
+    return html
+
+
+@_safe
+def _verification(con, month, catalogue) -> str:
+    if not table_exists(con, "verification_findings"):
+        return '<p class="empty">核查环节本次未运行(未找到 verification_findings 表)。</p>'
+    rows = _q(con, f"""
+        SELECT check_code, any_value(check_name ORDER BY check_name), league_code, count(*)
+        FROM verification_findings WHERE {month_match('run_month', month)}
+        GROUP BY check_code, league_code ORDER BY check_code, league_code""")
+    names, per_check, per_league = {}, defaultdict(int), defaultdict(int)
+    for c, n, lg, k in rows:
+        names.setdefault(c, n)
+        per_check[c] += k
+        per_league[lg or UNASSIGNED_LEAGUE] += k
+    html = "<h3>按核查项目</h3>" + table(
+        ["核查项目", "代码", "发现数"], [[names[c] or c, c, fmt_int(per_check[c])] for c in sorted(per_check)],
+        {2}, ["合计", "", fmt_int(sum(per_check.values()))] if per_check else None)
+    if per_league:
+        lgs = [lg for lg in list(LEAGUES) + sorted(set(per_league) - set(LEAGUES)) if lg in per_league]
+        html += '<div class="chart">' + charts.hbar_chart(
+            [(league_name(lg), per_league[lg]) for lg in lgs], title="各盟市核查发现数",
+            color=charts.PALETTE[3]) + "</div>"
+        cnt = defaultdict(int)
+        for c, _n, lg, k in rows:
+            cnt[(c, lg or UNASSIGNED_LEAGUE)] += k
+        html += "<h3>按核查项目 × 盟市</h3>" + table(
+            ["核查项目"] + [league_name(lg) for lg in lgs],
+            [[names[c] or c] + [fmt_int(cnt.get((c, lg), 0)) for lg in lgs] for c in sorted(per_check)],
+            set(range(1, len(lgs) + 1)))
+    ex = _q(con, f"""
+        SELECT check_name, policy_code, beneficiary_id_number, region_code
+        FROM (SELECT *, row_number() OVER (PARTITION BY check_code
+                   ORDER BY league_code, region_code, beneficiary_id_number, application_id) AS rn
+              FROM verification_findings WHERE {month_match('run_month', month)})
+        WHERE rn <= 3 ORDER BY check_code, rn""")
+    if ex:
+        html += "<h3>发现示例(每项最多 3 条,证件号已脱敏)</h3>" + table(
+            ["核查项目", "政策", "受益人证件号码", "行政区划代码"],
+            [[n, policy_name(p, catalogue), mask_id(i), r or ""] for n, p, i, r in ex])
+    if table_exists(con, "verification_sample"):
+        cols = table_columns(con, "verification_sample")
+        sample = _q(con, f"""
+            SELECT employer_uscc, reason, {'amount' if 'amount' in cols else 'NULL'},
+                   {'persons' if 'persons' in cols else 'NULL'}, {'months' if 'months' in cols else 'NULL'}
+            FROM verification_sample WHERE {month_match('run_month', month)}
+            ORDER BY 3 DESC NULLS LAST, employer_uscc""")
+        html += f"<h3>联合核查抽样企业(共 {fmt_int(len(sample))} 家,完整名单见 verification/spot_check_sample.csv)</h3>"
+        html += table(
+            ["单位统一社会信用代码", "入选原因", "近12个月补贴金额(元)", "人数", "月数"],
+            [[mask_id(u), r, fmt_money(a) if a is not None else "—", fmt_int(p) if p is not None else "—",
+              fmt_int(m) if m is not None else "—"] for u, r, a, p, m in sample[:15]],
+            {2, 3, 4})
+    else:
+        html += '<p class="empty">未找到 verification_sample 表:本次未生成抽样名单。</p>'
+    return html
+
+
+@_safe
+def _trend(con, month) -> str:
+    if not table_exists(con, "eligibility"):
+        return '<p class="empty">无历史数据。</p>'
+    rows = _q(con, f"""
+        SELECT {month_key('run_month')} AS m, count(*),
+               count(DISTINCT (beneficiary_type, beneficiary_id)), sum(amount)
+        FROM eligibility WHERE {month_key('run_month')} <= '{month}'
+        GROUP BY m ORDER BY m DESC LIMIT 12""")
+    rows = sorted(rows)
+    if len(rows) <= 1:
+        return '<p class="empty">仅有本月运行结果,暂无可比较的历史月份。</p>'
+    body, prev = [], None
+    for m, n, b, a in rows:
+        a = a or Decimal("0")
+        body.append([m, fmt_int(n), fmt_int(b), fmt_money(a),
+                     "—" if prev is None or not prev else f"{(a - prev) * 100 / prev:+.1f}%"])
+        prev = a
+    html = '<div class="chart">' + charts.column_line_chart(
+        [(m, a or 0, b) for m, _n, b, a in rows], title="近月新增补贴金额与受益主体数",
+        bar_label="补贴金额(元)", line_label="受益主体数") + "</div>"
+    html += table(["月份", "名单条数", "受益主体数", "补贴金额(元)", "金额环比"], body, {1, 2, 3, 4})
+    return html
+
+
+def _about(ctx) -> str:
+    params = ctx.get("parameters") or {}
+    prow = [[k, _param(v)] for k, v in sorted(params.items())]
+    html = f"<p>代码版本:<code>{_e(ctx.get('code_version') or '未知')}</code>;运行月份:{_e(ctx['month'])}。</p>"
+    if prow:
+        html += "<h3>参数</h3>" + table(["参数", "取值"], prow)
+    html += ('<p class="note">本页所有身份证号、统一社会信用代码、姓名和电话均已脱敏'
+             "(如 150102********123X、张*伟、138****5678)。各文件的校验值见 manifest.json。</p>")
+    return html
+
+
+def _param(v) -> str:
+    import json
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, ensure_ascii=False, sort_keys=True, default=str)
+    return str(v)
+
+
+# ---------------------------------------------------------------- page
+def render_report(
+    con: duckdb.DuckDBPyConnection,
+    month: str,
+    rows: list[dict],
+    *,
+    n_review: int,
+    n_quarantine: int,
+    catalogue: dict | None = None,
+    code_version: str | None = None,
+    parameters: dict | None = None,
+) -> str:
+    """The full HTML page as text (deterministic for the same warehouse state)."""
+    check_month(month)
+    n_findings = None
+    if table_exists(con, "verification_findings"):
+        try:
+            n_findings = con.execute(
+                f"SELECT count(*) FROM verification_findings WHERE {month_match('run_month', month)}"
+            ).fetchall()[0][0]
+        except duckdb.Error:
+            n_findings = None
+    ctx = {
+        "month": month,
+        "n_rows": len(rows),
+        "n_benef": len({(r["beneficiary_type"], r["beneficiary_id"]) for r in rows}),
+        "total_amount": sum((Decimal(r["amount"]) for r in rows), Decimal("0.00")),
+        "n_review": n_review,
+        "n_quarantine": n_quarantine,
+        "n_findings": n_findings,
+        "code_version": code_version,
+        "parameters": parameters,
+    }
+    bodies = {
+        "overview": _overview(ctx),
+        "intake": _intake(con, month),
+        "quality": _quality(con, month),
+        "matching": _matching(con, month, rows),
+        "beneficiaries": _beneficiaries(rows, catalogue),
+        "review": _review(con, month),
+        "exclusions": _exclusions(con, month, catalogue),
+        "verification": _verification(con, month, catalogue),
+        "trend": _trend(con, month),
+        "about": _about(ctx),
+    }
+    nav = "".join(f'<a href="#{k}">{_e(t)}</a>' for k, t in SECTION_TITLES)
+    sections = "".join(
+        f'<section id="{k}"><h2>{_e(t)}</h2>{bodies[k]}</section>' for k, t in SECTION_TITLES)
+    y, m = month.split("-")
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="zh-CN"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="referrer" content="no-referrer">'
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">"
+        f"<title>就业补贴直补快办 {y}年{int(m)}月运行报告</title>"
+        f"<style>{CSS}</style></head><body>"
+        f"<header><h1>就业补贴“直补快办”数据比对运行报告</h1>"
+        f"<p>内蒙古自治区 · {y}年{int(m)}月</p></header>"
+        f"<main><nav>{nav}</nav>{sections}</main>"
+        "<footer>由 zhibu 自动生成 · 数据以各盟市导出名单为准</footer>"
+        "</body></html>\n"
+    )
