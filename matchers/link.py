@@ -1,0 +1,213 @@
+"""Stage entry point: link people and firms for run month M, write the link tables, create lnk_<source>.
+
+    stats = link_month(con, "2026-10", decisions_file=None)
+
+Reads the temp views `asof_<source>` (zhibu.warehouse.create_asof_views). Writes, replacing the
+rows of run month M:
+  person_links(run_month, raw_id, name, person_id, method, score, agreed, evidence)
+  firm_links(run_month, raw_uscc, firm_name, region_code, uscc, method, score, agreed, evidence)
+  review_queue(run_month, kind, source, source_file, source_line, left_id, left_name, left_region,
+               left_phone, right_id, right_name, right_region, right_phone, score, agreed, reason)
+  link_stats(run_month, stage, blocking_key, candidate_pairs, links, method)
+and creates temp views `lnk_<source>` = `asof_<source>` with every ID/USCC column `c` replaced by
+the linked canonical value plus `c_raw`, `c_method`, `c_score`.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from matchers import levels
+from matchers.firms import match_firms
+from matchers.persons import match_persons, relation_columns
+from matchers.review import read_decisions
+
+log = logging.getLogger(__name__)
+
+DECISIONS_FILE_NAME = "review_decisions.csv"
+LINKED_METHODS = ("id_repaired", "fuzzy", "reviewed")
+
+DDL = {
+    "person_links": """CREATE TABLE IF NOT EXISTS person_links (
+        run_month VARCHAR, raw_id VARCHAR, name VARCHAR, person_id VARCHAR, method VARCHAR,
+        score DOUBLE, agreed VARCHAR, evidence VARCHAR)""",
+    "firm_links": """CREATE TABLE IF NOT EXISTS firm_links (
+        run_month VARCHAR, raw_uscc VARCHAR, firm_name VARCHAR, region_code VARCHAR, uscc VARCHAR,
+        method VARCHAR, score DOUBLE, agreed VARCHAR, evidence VARCHAR)""",
+    "review_queue": """CREATE TABLE IF NOT EXISTS review_queue (
+        run_month VARCHAR, kind VARCHAR, source VARCHAR, source_file VARCHAR, source_line BIGINT,
+        left_id VARCHAR, left_name VARCHAR, left_region VARCHAR, left_phone VARCHAR,
+        right_id VARCHAR, right_name VARCHAR, right_region VARCHAR, right_phone VARCHAR,
+        score DOUBLE, agreed VARCHAR, reason VARCHAR)""",
+    "link_stats": """CREATE TABLE IF NOT EXISTS link_stats (
+        run_month VARCHAR, stage VARCHAR, blocking_key VARCHAR, candidate_pairs BIGINT, links BIGINT,
+        method VARCHAR)""",
+}
+COLUMNS = {
+    "person_links": ["run_month", "raw_id", "name", "person_id", "method", "score", "agreed", "evidence"],
+    "firm_links": ["run_month", "raw_uscc", "firm_name", "region_code", "uscc", "method", "score", "agreed",
+                   "evidence"],
+    "review_queue": ["run_month", "kind", "source", "source_file", "source_line", "left_id", "left_name",
+                     "left_region", "left_phone", "right_id", "right_name", "right_region", "right_phone",
+                     "score", "agreed", "reason"],
+    "link_stats": ["run_month", "stage", "blocking_key", "candidate_pairs", "links", "method"],
+}
+ORDER = {
+    "person_links": "raw_id, name NULLS FIRST",
+    "firm_links": "raw_uscc NULLS FIRST, firm_name NULLS FIRST, region_code NULLS FIRST",
+    "review_queue": "kind, left_id NULLS FIRST, left_name NULLS FIRST, left_region NULLS FIRST, score DESC, right_id",
+    "link_stats": "stage, blocking_key, method",
+}
+
+
+def default_decisions_file(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """`<warehouse dir>/review_decisions.csv` for a file-backed warehouse, else None."""
+    row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    if not row or not row[0]:
+        return None
+    return Path(row[0]).resolve().parent / DECISIONS_FILE_NAME
+
+
+def _write(con: duckdb.DuckDBPyConnection, table: str, month: str, frame: pd.DataFrame) -> None:
+    con.execute(DDL[table])
+    con.execute(f"DELETE FROM {table} WHERE run_month = ?", [month])
+    if frame.empty:
+        return
+    frame = frame.assign(run_month=month)[COLUMNS[table]]
+    con.register("_link_frame", frame)
+    try:
+        cols = ", ".join(COLUMNS[table])
+        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _link_frame ORDER BY {ORDER[table]}")
+    finally:
+        con.unregister("_link_frame")
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def create_link_views(con: duckdb.DuckDBPyConnection, month: str) -> list[str]:
+    """Temp views lnk_<source>: asof_<source> with each ID/USCC column replaced by its linked value."""
+    by_source: dict[str, list[tuple[str, object]]] = {}
+    for spec in levels.PERSON_ID_COLUMNS:
+        by_source.setdefault(spec.source, []).append(("person", spec))
+    for spec in levels.FIRM_ID_COLUMNS:
+        by_source.setdefault(spec.source, []).append(("firm", spec))
+    created = []
+    m = _quote(month)
+    for source, specs in by_source.items():
+        cols_list = [r[0] for r in con.execute(f"DESCRIBE asof_{source}").fetchall()] \
+            if relation_columns(con, f"asof_{source}") is not None else None
+        if cols_list is None:
+            continue
+        cols = set(cols_list)
+        joins, exprs_by_col = [], {}
+        for i, (kind, spec) in enumerate(specs):
+            c = spec.column
+            if c not in cols:
+                continue
+            valid = f"coalesce(a.{c}_valid, false)" if f"{c}_valid" in cols else "false"
+            alias = f"l{i}"
+            if kind == "person":
+                name = f"a.{spec.name}" if spec.name and spec.name in cols else "NULL"
+                joins.append(f"LEFT JOIN person_links {alias} ON {alias}.run_month = {m} AND NOT {valid} "
+                             f"AND {alias}.raw_id = a.{c} AND {alias}.name IS NOT DISTINCT FROM {name}")
+                linked = f"{alias}.person_id"
+            else:
+                name = f"a.{spec.name}" if spec.name and spec.name in cols else "NULL"
+                region = f"a.{spec.region}" if spec.region and spec.region in cols else "NULL"
+                joins.append(f"LEFT JOIN firm_links {alias} ON {alias}.run_month = {m} AND NOT {valid} "
+                             f"AND {alias}.raw_uscc IS NOT DISTINCT FROM a.{c} "
+                             f"AND {alias}.firm_name IS NOT DISTINCT FROM {name} "
+                             f"AND {alias}.region_code IS NOT DISTINCT FROM CAST({region} AS VARCHAR)")
+                linked = f"{alias}.uscc"
+            value = f"CASE WHEN {valid} THEN a.{c} ELSE {linked} END"
+            method = f"CASE WHEN {valid} THEN 'exact' ELSE {alias}.method END"
+            score = f"CASE WHEN {valid} THEN 1.0::DOUBLE ELSE {alias}.score END"
+            cond = spec.where.replace("applicant_type", "a.applicant_type") if spec.where else None
+            exprs_by_col.setdefault(c, []).append((cond, value, method, score))
+        if not exprs_by_col:
+            continue
+
+        def pick(options: list, idx: int) -> str:
+            if len(options) == 1 and options[0][0] is None:
+                return options[0][idx]
+            whens = " ".join(f"WHEN {cond or 'TRUE'} THEN {opt[idx]}" for opt in options for cond in [opt[0]])
+            return f"CASE {whens} END"
+
+        select = []
+        for col in cols_list:
+            if col in exprs_by_col:
+                select.append(f"{pick(exprs_by_col[col], 1)} AS {col}")
+            else:
+                select.append(f"a.{col}")
+        for col, options in exprs_by_col.items():
+            select += [f"a.{col} AS {col}_raw", f"{pick(options, 2)} AS {col}_method",
+                       f"{pick(options, 3)} AS {col}_score"]
+        con.execute(f"CREATE OR REPLACE TEMP VIEW lnk_{source} AS SELECT {', '.join(select)} "
+                    f"FROM asof_{source} a {' '.join(joins)}")
+        created.append(f"lnk_{source}")
+    return created
+
+
+def link_month(con: duckdb.DuckDBPyConnection, month: str, decisions_file: Path | None = None) -> dict:
+    """Link persons and firms as of `month` ('YYYY-MM'); returns stats."""
+    started = time.perf_counter()
+    if decisions_file is None:
+        decisions_file = default_decisions_file(con)
+    decisions = read_decisions(decisions_file)
+    t0 = time.perf_counter()
+    persons = match_persons(con, decisions)
+    t1 = time.perf_counter()
+    firms = match_firms(con, decisions)
+    t2 = time.perf_counter()
+    review = pd.concat([f for f in (persons.review, firms.review) if not f.empty] or [persons.review],
+                       ignore_index=True)
+    stats_rows = pd.DataFrame(persons.stats + firms.stats, columns=COLUMNS["link_stats"][1:])
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        _write(con, "person_links", month, persons.links)
+        _write(con, "firm_links", month, firms.links)
+        _write(con, "review_queue", month, review)
+        _write(con, "link_stats", month, stats_rows)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    views = create_link_views(con, month)
+    for tmp in ("_p_occ", "_f_occ"):
+        con.execute(f"DROP VIEW IF EXISTS {tmp}")
+    for tmp in ("_p_known", "_p_residue", "_p_pairs_edit", "_p_pairs_fallback", "_p_cand_attrs",
+                "_f_known", "_f_residue", "_f_pairs_edit"):
+        con.execute(f"DROP TABLE IF EXISTS {tmp}")
+
+    def by_method(frame: pd.DataFrame) -> dict:
+        return {k: int(v) for k, v in frame["method"].value_counts().sort_index().items()} if not frame.empty else {}
+
+    pairs = {}
+    for row in persons.stats + firms.stats:
+        k = f"{row['stage']}:{row['blocking_key']}"
+        pairs[k] = pairs.get(k, 0) + int(row["candidate_pairs"])
+    stats = {
+        "month": month,
+        "known_person_ids": persons.known_ids,
+        "person_residue_records": persons.residue_records,
+        "person_links": by_method(persons.links),
+        "known_firm_usccs": firms.known_codes,
+        "firm_residue_records": firms.residue_records,
+        "firm_links": by_method(firms.links),
+        "candidate_pairs": pairs,
+        "review_queue": {"person": int(len(persons.review)), "firm": int(len(firms.review))},
+        "decisions": len(decisions),
+        "views": views,
+        "seconds": {"persons": round(t1 - t0, 3), "firms": round(t2 - t1, 3),
+                    "total": round(time.perf_counter() - started, 3)},
+    }
+    log.info("link %s: persons %s, firms %s, review %s, %.1fs", month, stats["person_links"],
+             stats["firm_links"], stats["review_queue"], stats["seconds"]["total"])
+    return stats
