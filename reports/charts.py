@@ -27,6 +27,8 @@ def _r(x: float) -> str:
 def _nice_max(v: float) -> float:
     if v <= 0:
         return 1.0
+    if v < 1:
+        return 1.0
     mag = 10 ** (len(str(int(v))) - 1)
     for step in (1, 2, 2.5, 5, 10):
         if step * mag >= v:
@@ -34,7 +36,7 @@ def _nice_max(v: float) -> float:
     return 10 * mag
 
 
-def empty_chart(message: str = "暂无数据", width: int = 760) -> str:
+def empty_chart(message: str = "暂无数据", width: int = 1080) -> str:
     return (
         f'<svg role="img" width="{width}" height="60" '
         f'viewBox="0 0 {width} 60" font-family="{FONT}">'
@@ -48,13 +50,13 @@ def hbar_chart(
     *,
     title: str = "",
     money: bool = False,
-    width: int = 760,
+    width: int = 1080,
     color: str = PALETTE[0],
 ) -> str:
     """Horizontal bar chart of (label, value)."""
     if not items:
         return empty_chart()
-    label_w, value_w, bar_h, gap, top = 150, 120, 20, 8, 30 if title else 8
+    label_w, value_w, bar_h, gap, top = 180, 130, 20, 8, 30 if title else 8
     plot_w = width - label_w - value_w
     vmax = max(_num(v) for _, v in items) or 1.0
     height = top + len(items) * (bar_h + gap) + 8
@@ -83,14 +85,14 @@ def stacked_hbar_chart(
     *,
     title: str = "",
     money: bool = True,
-    width: int = 760,
+    width: int = 1080,
 ) -> str:
     """Horizontal stacked bars: one bar per category, one segment per series, with a legend."""
     totals = {c: sum(_num(vals.get(c)) for _, vals in series) for c in categories}
     cats = [c for c in categories if totals[c] > 0] or []
     if not cats:
         return empty_chart()
-    label_w, value_w, bar_h, gap = 110, 130, 20, 8
+    label_w, value_w, bar_h, gap = 110, 140, 20, 8
     legend_rows = (len(series) + 2) // 3
     top = (30 if title else 8) + legend_rows * 20 + 6
     plot_w = width - label_w - value_w
@@ -135,7 +137,7 @@ def column_line_chart(
     title: str = "",
     bar_label: str = "",
     line_label: str = "",
-    width: int = 760,
+    width: int = 1080,
     height: int = 260,
 ) -> str:
     """Month trend: columns for amount (left axis), a line for count (right axis)."""
@@ -143,8 +145,8 @@ def column_line_chart(
         return empty_chart()
     left, right, top, bottom = 90, 70, 52 if title else 30, 36
     pw, ph = width - left - right, height - top - bottom
-    amax = _nice_max(max(_num(a) for _, a, _ in points))
-    cmax = _nice_max(max(_num(c) for _, _, c in points))
+    amax = _nice_max(max(_num(a) for _, a, _ in points) / 4) * 4
+    cmax = max(4.0, _nice_max(max(_num(c) for _, _, c in points) / 4) * 4)
     n = len(points)
     slot = pw / n
     bw = min(48.0, slot * 0.6)
@@ -165,7 +167,7 @@ def column_line_chart(
         y = top + ph - ph * k / 4
         out.append(
             f'<line x1="{left}" y1="{_r(y)}" x2="{left + pw}" y2="{_r(y)}" stroke="#e5e5e5"/>'
-            f'<text x="{left - 6}" y="{_r(y + 4)}" text-anchor="end" fill="#777">{_fmt(Decimal(str(amax)) * k / 4, True)}</text>'
+            f'<text x="{left - 6}" y="{_r(y + 4)}" text-anchor="end" fill="#777">{amax * k / 4:,.0f}</text>'
             f'<text x="{left + pw + 6}" y="{_r(y + 4)}" fill="#777">{cmax * k / 4:,.0f}</text>'
         )
     pts = []

@@ -102,6 +102,7 @@ tr.total td{font-weight:600;border-top:2px solid #c9d6e6;background:#f3f6fa}
 .empty{color:#888;font-style:italic}
 .ok{color:#2e7d32;font-weight:600}.bad{color:#c62828;font-weight:600}
 .chart{margin:8px 0 4px;overflow-x:auto}
+.chart svg{max-width:100%;height:auto}
 code{background:#f0f2f5;padding:1px 4px;border-radius:3px;font-size:12px}
 footer{color:#888;font-size:12px;text-align:center;padding:10px}
 """

@@ -1,0 +1,137 @@
+import csv
+import hashlib
+import time
+from decimal import Decimal
+
+import openpyxl
+import pytest
+
+from reports.common import LEAGUES
+from reports.exports import EXPORT_COLUMNS, write_xlsx
+from test_reports_data import ELIG_ROWS, F1, MONTH, P1, P2, publish, warehouse  # noqa: F401
+
+HEADERS = ["政策代码", "政策名称", "受益主体类型", "受益主体证件号码", "受益主体名称", "人员身份证号",
+           "人员姓名", "补贴金额(元)", "起始月份", "截止月份", "行政区划代码", "盟市代码", "匹配方式",
+           "匹配得分", "依据", "联系电话"]
+TEXT_HEADERS = {"政策代码", "受益主体证件号码", "人员身份证号", "起始月份", "截止月份", "行政区划代码",
+                "盟市代码", "联系电话"}
+
+
+@pytest.fixture
+def out(warehouse, tmp_path):  # noqa: F811
+    return publish(warehouse, tmp_path / "out")
+
+
+def _xlsx(out, league):
+    return openpyxl.load_workbook(out / "exports" / league / f"eligibility_{league}_{MONTH}.xlsx")
+
+
+def _csv(out, league):
+    raw = (out / "exports" / league / f"eligibility_{league}_{MONTH}.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    return list(csv.reader(raw.decode("utf-8-sig").splitlines()))
+
+
+def _data_rows(ws):
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    return rows[:-1], rows[-1]          # last row is the total
+
+
+def test_headers_sheets_and_frozen_row(out):
+    wb = _xlsx(out, "150100")
+    assert wb.sheetnames[0] == "汇总"
+    assert "一次性扩岗补助" in wb.sheetnames and "失业保险稳岗返还" in wb.sheetnames
+    ws = wb["一次性扩岗补助"]
+    assert [c.value for c in ws[1]] == HEADERS
+    assert ws.freeze_panes == "A2"
+    assert wb["汇总"].freeze_panes == "A2"
+    assert ws.column_dimensions["D"].width > 15          # widths are set
+
+
+def test_id_cells_are_text(out):
+    ws = _xlsx(out, "150100")["一次性扩岗补助"]
+    idx = {h: i for i, h in enumerate(HEADERS)}
+    body = list(ws.iter_rows(min_row=2, max_row=3))
+    assert len(body) == 2
+    for row in body:
+        for h in TEXT_HEADERS:
+            c = row[idx[h]]
+            if c.value is None:
+                continue
+            assert c.data_type == "s", (h, c.value)
+            assert c.number_format == "@", (h, c.number_format)
+        assert row[idx["受益主体证件号码"]].value == F1
+        amt = row[idx["补贴金额(元)"]]
+        assert amt.data_type == "n" and amt.number_format == "0.00"
+    assert {r[idx["人员身份证号"]].value for r in body} == {P1, P2}
+
+
+def test_totals(out):
+    wb = _xlsx(out, "150100")
+    idx = HEADERS.index("补贴金额(元)")
+    rows, total = _data_rows(wb["一次性扩岗补助"])
+    assert total[0] == "合计" and total[idx] == 3000.0
+    assert sum(Decimal(str(r[idx])) for r in rows) == Decimal("3000.00")
+    summ = {r[0]: r for r in wb["汇总"].iter_rows(min_row=2, values_only=True) if r[0]}
+    assert summ["one_time_hiring"][2:] == (2, 1, 3000.0)
+    expected = sum(Decimal(r[7]) for r in ELIG_ROWS if r[11] == "150100")
+    assert Decimal(str(summ["合计"][4])).quantize(Decimal("0.01")) == expected
+    assert summ["合计"][2] == 5
+
+
+def test_region_scoping(out):
+    assert sorted(p.name for p in (out / "exports").iterdir()) == sorted(LEAGUES)
+    assert sorted(p.name for p in (out / "push").iterdir()) == sorted(LEAGUES)
+    for league in LEAGUES:
+        rows = _csv(out, league)
+        assert rows[0] == HEADERS
+        expected = [r for r in ELIG_ROWS if r[11] == league]
+        assert len(rows) - 1 == len(expected)
+        assert all(r[11] == league for r in rows[1:])
+        wb = _xlsx(out, league)
+        for ws in wb.worksheets[1:]:
+            data, _total = _data_rows(ws)
+            assert all(r[11] == league for r in data), (league, ws.title)
+        n = sum(len(_data_rows(ws)[0]) for ws in wb.worksheets[1:])
+        assert n == len(expected)
+    # a league with nothing this month still gets a (header-only) list
+    assert len(_csv(out, "152900")) == 1
+
+
+def test_csv_same_rows_as_xlsx(out):
+    rows = _csv(out, "150200")
+    wb = _xlsx(out, "150200")
+    xrows = [r for ws in wb.worksheets[1:] for r in _data_rows(ws)[0]]
+    amounts_csv = sorted(Decimal(r[7]) for r in rows[1:])
+    amounts_xlsx = sorted(Decimal(str(r[7])).quantize(Decimal("0.01")) for r in xrows)
+    assert amounts_csv == amounts_xlsx == [Decimal("5000.00"), Decimal("123456.78")]
+    assert sorted(r[3] for r in rows[1:]) == sorted(r[3] for r in xrows)
+
+
+def test_formula_injection_neutralised(out):
+    rows = _csv(out, "150100")
+    flat = [c for r in rows[1:] for c in r]
+    assert "'=HYPERLINK(\"http://x\",\"点我\")" in flat
+    assert "'+123" in flat and "'-1" in flat and "'@SUM(A1:A2)" in flat
+    assert not any(c[:1] in "=+-@" for c in flat if c)
+    wb = _xlsx(out, "150100")
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row
+             if isinstance(c.value, str)]
+    values = {c.value for c in cells}
+    assert "'=HYPERLINK(\"http://x\",\"点我\")" in values
+    assert {"'+123", "'-1", "'@SUM(A1:A2)"} <= values
+    assert not any(v[:1] in "=+-@" for v in values)
+    assert all(c.data_type == "s" for c in cells)         # never a formula cell
+    notices = (out / "push" / "150100" / "notices.csv").read_text(encoding="utf-8-sig")
+    assert ",=" not in notices
+
+
+def test_xlsx_bytes_reproducible(tmp_path):
+    rows = [dict(zip([c[1] for c in EXPORT_COLUMNS], [None] * len(EXPORT_COLUMNS)))]
+    rows[0].update(policy_code="job_search", beneficiary_type="person", beneficiary_id=P1,
+                   amount=Decimal("2000.00"), league_code="150100", match_score=1.0)
+    a = write_xlsx(rows, tmp_path / "a.xlsx", MONTH, "150100")
+    time.sleep(1.1)                     # a timestamp leaking into the file would show
+    b = write_xlsx(rows, tmp_path / "b.xlsx", MONTH, "150100")
+    h = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()  # noqa: E731
+    assert h(a) == h(b)

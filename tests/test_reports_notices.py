@@ -1,0 +1,78 @@
+import csv
+from decimal import Decimal
+
+import pytest
+
+from reports.notices import build_notices, render_policy
+from test_reports_data import F1, MONTH, P1, P3, P4, RUN_INFO, publish, warehouse  # noqa: F401
+
+
+def _read(path):
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    return list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+
+
+@pytest.fixture
+def out(warehouse, tmp_path):  # noqa: F811
+    return publish(warehouse, tmp_path / "out")
+
+
+def test_one_bundled_notice_per_beneficiary(out):
+    rows = _read(out / "push" / "150100" / "notices.csv")
+    assert [(r["beneficiary_type"], r["beneficiary_id"]) for r in rows] == [("firm", F1), ("person", P1)]
+    firm, person = rows
+    assert firm["policy_codes"] == "one_time_hiring;hiring_social_insurance"
+    assert firm["total_amount"] == "5345.67"
+    assert "一次性扩岗补助3,000.00元" in firm["message"] and "2,345.67" in firm["message"]
+    assert "合计5,345.67元" in firm["message"]
+    assert person["policy_codes"] == "flexible_social_insurance;job_search"
+    assert person["channel"] == "短信" and person["phone"] == "13912345678"
+    for r in rows:
+        assert "12333" in r["message"] and "公共就业服务机构" in r["message"]
+        assert "确认" in r["message"] and "经办渠道" in r["message"]
+
+
+def test_no_mobile_is_listed_for_another_channel(out):
+    rows = _read(out / "push" / "150200" / "notices.csv")
+    by_id = {r["beneficiary_id"]: r for r in rows}
+    assert by_id[P3]["channel"] == "上门/窗口告知" and by_id[P3]["phone"] == ""
+    firm = [r for r in rows if r["beneficiary_type"] == "firm"][0]
+    assert firm["channel"] == "上门/窗口告知"        # landline: no SMS
+    assert _read(out / "push" / "150400" / "notices.csv")[0]["beneficiary_id"] == P4
+    assert _read(out / "push" / "152900" / "notices.csv") == []
+
+
+def test_policy_templates_and_catalogue_are_used(warehouse, tmp_path):  # noqa: F811
+    pol = tmp_path / "policies"
+    (pol / "job_search").mkdir(parents=True)
+    (pol / "job_search" / "notice.txt").write_text(
+        "{name}同学符合求职创业补贴,标准{amount}元(模板)", encoding="utf-8")
+    (pol / "job_search" / "catalogue.yaml").write_text(
+        "政策名称: 求职创业补贴\n经办渠道: 所在高校就业指导中心\n", encoding="utf-8")
+    (pol / "flexible_social_insurance").mkdir()
+    (pol / "flexible_social_insurance" / "notice.txt").write_text(
+        "灵活就业社保补贴 ${amount} 元,${period_start}至${period_end}", encoding="utf-8")
+    (pol / "startup_one_time").mkdir()
+    (pol / "startup_one_time" / "notice.txt").write_text("{name 坏模板", encoding="utf-8")
+    out = publish(warehouse, tmp_path / "out", run_info={**RUN_INFO, "policies_dir": str(pol)})
+    person = [r for r in _read(out / "push" / "150100" / "notices.csv") if r["beneficiary_id"] == P1][0]
+    assert "张三伟同学符合求职创业补贴,标准2,000.00元(模板)" in person["message"]
+    assert "灵活就业社保补贴 812.34 元,2026-09至2026-10" in person["message"]
+    assert "所在高校就业指导中心" in person["message"]
+    other = [r for r in _read(out / "push" / "150200" / "notices.csv") if r["beneficiary_id"] == P3][0]
+    assert "一次性创业补贴5,000.00元" in other["message"]     # broken template -> built-in
+
+
+def test_render_policy_fallback_for_unknown_code():
+    s = render_policy("new_policy", {"policy_name": "新政策", "amount": "1.00"}, {})
+    assert s == "新政策1.00元"
+
+
+def test_build_notices_sums_exactly():
+    rows = [dict(policy_code="hiring_social_insurance", beneficiary_type="firm", beneficiary_id=F1,
+                 beneficiary_name="甲公司", person_id_number=str(i), amount=Decimal("0.10"),
+                 period_start="2026-10", period_end="2026-10", region_code="150102",
+                 league_code="150100", phone="13800000000") for i in range(3)]
+    (n,) = build_notices(rows, MONTH)
+    assert n["total_amount"] == "0.30" and n["channel"] == "短信"
