@@ -19,7 +19,7 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 
 from matchers import codes, levels, names
-from matchers.persons import (REVIEW_COLUMNS, Candidate, decide, evidence_text, region_level,
+from matchers.persons import (REVIEW_COLUMNS, Candidate, decide, evidence_text, records, region_level,
                               relation_columns, score_candidate, set_level)
 from matchers.review import Decisions
 
@@ -122,7 +122,7 @@ def match_firms(con: duckdb.DuckDBPyConnection, decisions: Decisions) -> FirmMat
     if occurrences is None:
         return FirmMatch(pd.DataFrame(columns=LINK_COLUMNS), pd.DataFrame(columns=REVIEW_COLUMNS), [])
     _build_tables(con, occurrences)
-    residue = con.execute("SELECT * FROM _f_residue ORDER BY ALL").fetch_df().to_dict("records")
+    residue = records(con, "SELECT * FROM _f_residue ORDER BY raw_uscc NULLS FIRST, firm_name NULLS FIRST, region_code NULLS FIRST")
     edit_pairs: dict[str, list[tuple[str, str]]] = {}
     for raw, cand, edit in con.execute("SELECT raw, candidate, edit FROM _f_pairs_edit ORDER BY raw, candidate").fetchall():
         edit_pairs.setdefault(raw, []).append((cand, edit))
@@ -130,12 +130,12 @@ def match_firms(con: duckdb.DuckDBPyConnection, decisions: Decisions) -> FirmMat
     wanted = sorted({c for v in edit_pairs.values() for c, _ in v} | {c for v in name_pairs.values() for c in v})
     attrs: dict[str, dict] = {}
     if wanted:
-        for row in con.execute("""
+        for row in records(con, """
             SELECT code, list(DISTINCT firm_name ORDER BY firm_name) FILTER (WHERE firm_name IS NOT NULL) AS names,
                    list(DISTINCT region ORDER BY region) FILTER (WHERE region IS NOT NULL) AS regions,
                    list(DISTINCT person ORDER BY person) FILTER (WHERE person IS NOT NULL) AS persons
             FROM _f_occ WHERE code_valid AND code IN (SELECT unnest(?)) GROUP BY code
-        """, [wanted]).fetch_df().to_dict("records"):
+        """, [wanted]):
             attrs[row["code"]] = row
     known = con.execute("SELECT count(*) FROM _f_known").fetchone()[0]
     priors = {b.key: b.prior for b in levels.FIRM_BLOCKING}

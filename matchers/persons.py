@@ -102,6 +102,13 @@ def evidence_text(cand: Candidate, extra: str = "") -> str:
     return "; ".join(parts)
 
 
+def records(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
+    """Rows as dicts of plain Python values (NULL stays None, lists stay lists)."""
+    cur = con.execute(sql, params or [])
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row)) for row in cur.fetchall()]
+
+
 def relation_columns(con: duckdb.DuckDBPyConnection, relation: str) -> set[str] | None:
     """Column names of a table/view, or None if it does not exist."""
     try:
@@ -234,14 +241,14 @@ def match_persons(con: duckdb.DuckDBPyConnection, decisions: Decisions) -> Perso
         return PersonMatch(pd.DataFrame(columns=LINK_COLUMNS), pd.DataFrame(columns=REVIEW_COLUMNS), [])
     _build_tables(con, occurrences)
 
-    residue = con.execute("SELECT * FROM _p_residue ORDER BY raw_id, name NULLS FIRST").fetch_df().to_dict("records")
+    residue = records(con, "SELECT * FROM _p_residue ORDER BY raw_id, name NULLS FIRST")
     edit_pairs: dict[str, list[tuple[str, str]]] = {}
     for raw, cand, edit in con.execute("SELECT raw, candidate, edit FROM _p_pairs_edit ORDER BY raw, candidate").fetchall():
         edit_pairs.setdefault(raw, []).append((cand, edit))
     fallback_pairs: dict[tuple, list[str]] = {}
     for raw, name, cand in con.execute("SELECT raw, name, candidate FROM _p_pairs_fallback ORDER BY ALL").fetchall():
         fallback_pairs.setdefault((raw, name), []).append(cand)
-    attrs = {row["id"]: row for row in con.execute("SELECT * FROM _p_cand_attrs").fetch_df().to_dict("records")}
+    attrs = {row["id"]: row for row in records(con, "SELECT * FROM _p_cand_attrs")}
     known = con.execute("SELECT count(*) FROM _p_known").fetchone()[0]
     priors = {b.key: b.prior for b in levels.PERSON_BLOCKING}
 
