@@ -1,0 +1,340 @@
+"""The eligibility engine: run every policy folder for a month and write the decisions.
+
+``decide_month`` evaluates each ``policies/<code>/rule.sql`` against the run's ``lnk_<source>``
+views (as of the last day of the month), applies the shared exclusions of policies.md in one
+place, and replaces that month's rows of ``eligibility``, ``eligibility_months`` and
+``exclusions`` in a single transaction.  Money stays DECIMAL end to end.
+
+Rule contract — ``select * from final`` returns, per candidate (one-off/annual) or per
+candidate contribution month (recurring):
+  beneficiary_type, beneficiary_id, beneficiary_name, person_id_number, person_name,
+  subsidy_month DATE (recurring, else NULL), amount DECIMAL(12,2) (before the ratio),
+  ratio_num, ratio_den BIGINT, period_start, period_end DATE (annual), region_code, phone,
+  match_rank INT (4 exact .. 1 fuzzy), match_score DOUBLE, evidence VARCHAR,
+  evidence_month DATE (latest extract_month among the records behind it).
+Each rule also has a ``checks`` CTE (one row per candidate, ``cond_*`` booleans) used by explain.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import logging
+import re
+from pathlib import Path
+
+import opencc
+
+from policies.params import POLICIES_DIR, create_parameter_table, load_policy, parameters_on, policy_codes
+
+log = logging.getLogger(__name__)
+
+KINDS = ("one_off", "recurring", "annual")
+
+ELIGIBILITY_DDL = """
+create table if not exists eligibility (
+    run_month VARCHAR, policy_code VARCHAR, beneficiary_type VARCHAR, beneficiary_id VARCHAR,
+    beneficiary_name VARCHAR, person_id_number VARCHAR, person_name VARCHAR,
+    amount DECIMAL(12,2), period_start VARCHAR, period_end VARCHAR, region_code VARCHAR,
+    league_code VARCHAR, match_method VARCHAR, match_score DOUBLE, evidence VARCHAR, phone VARCHAR);
+create table if not exists eligibility_months (
+    run_month VARCHAR, policy_code VARCHAR, beneficiary_id VARCHAR, person_id_number VARCHAR,
+    subsidy_month DATE, amount DECIMAL(12,2));
+create table if not exists exclusions (
+    run_month VARCHAR, policy_code VARCHAR, beneficiary_id VARCHAR, person_id_number VARCHAR,
+    reason VARCHAR, detail VARCHAR);
+"""
+
+CANDIDATE_COLUMNS = """
+    beneficiary_type, beneficiary_id, beneficiary_name, person_id_number, person_name,
+    subsidy_month, amount, ratio_num, ratio_den, period_start, period_end, region_code, phone,
+    match_rank, match_score, evidence, evidence_month"""
+
+# Shared exclusions of policies.md, first match wins (the output says which one struck).
+VERDICTS_SQL = """
+create or replace temp table candidate_verdicts as
+with
+candidates as (
+    select * from decision_candidates
+),
+fiscal_staff as (
+    select id_number, min(work_unit) as work_unit
+    from lnk_fiscal_staff where id_number is not null group by all
+),
+deaths as (
+    select id_number, min(death_date) as death_date
+    from lnk_deceased where id_number is not null group by all
+),
+ledger_grants as (
+    select application_id, policy_code, applicant_id, beneficiary_id_number, subsidy_month,
+           apply_date, status
+    from lnk_subsidy_ledger
+    where coalesce(status, '') not in ('不予受理', '审核不通过')
+),
+earlier_listings as (
+    select run_month, policy_code, beneficiary_id, person_id_number, period_start
+    from eligibility where run_month < $run_month_text
+),
+earlier_listed_months as (
+    select run_month, policy_code, beneficiary_id, person_id_number, subsidy_month
+    from eligibility_months where run_month < $run_month_text
+),
+with_facts as (
+    select c.*,
+        f.work_unit as fiscal_work_unit,
+        d.death_date,
+        (select min(l.application_id || ' ' || coalesce(l.status, ''))
+         from ledger_grants l
+         where l.policy_code = c.policy_code
+           and case c.kind
+                 when 'one_off' then l.beneficiary_id_number = c.person_id_number
+                 when 'recurring' then l.beneficiary_id_number = c.person_id_number
+                                   and l.subsidy_month = c.subsidy_month
+                                   and (c.beneficiary_type = 'person' or l.applicant_id = c.beneficiary_id)
+                 when 'annual' then l.applicant_id = c.beneficiary_id
+                                and coalesce(year(l.subsidy_month), year(l.apply_date) - 1) = year(c.period_start)
+               end) as ledger_grant,
+        case c.kind
+          when 'recurring' then
+            (select min(e.run_month) from earlier_listed_months e
+             where e.policy_code = c.policy_code and e.beneficiary_id = c.beneficiary_id
+               and e.person_id_number is not distinct from c.person_id_number
+               and e.subsidy_month = c.subsidy_month)
+          when 'one_off' then
+            (select min(e.run_month) from earlier_listings e
+             where e.policy_code = c.policy_code and e.person_id_number = c.person_id_number)
+          when 'annual' then
+            (select min(e.run_month) from earlier_listings e
+             where e.policy_code = c.policy_code and e.beneficiary_id = c.beneficiary_id
+               and e.period_start = strftime(c.period_start, '%Y-%m'))
+        end as listed_in
+    from candidates c
+    left join fiscal_staff f on f.id_number = c.person_id_number
+    left join deaths d on d.id_number = c.person_id_number
+),
+final as (
+    select *,
+        case
+          when fiscal_work_unit is not null then 'fiscal_staff'
+          when death_date is not null
+               and ((kind <> 'recurring' and death_date <= $as_of)
+                    or (kind = 'recurring' and subsidy_month > date_trunc('month', death_date)))
+               then 'deceased'
+          when ledger_grant is not null then 'ledger_granted'
+          when listed_in is not null then 'listed_earlier'
+        end as reason,
+        case
+          when fiscal_work_unit is not null then '财政供养人员：' || fiscal_work_unit
+          when death_date is not null then '死亡日期' || strftime(death_date, '%Y-%m-%d')
+          when ledger_grant is not null then '台账已有：' || ledger_grant
+          when listed_in is not null then '已于' || listed_in || '列入名单'
+        end as detail
+    from with_facts
+)
+select * from final
+"""
+
+# One row per decision that is new in this run; recurring months folded per firm × person.
+DECISIONS_SQL = """
+create or replace temp table run_decisions as
+with
+listed as (
+    select * from candidate_verdicts where reason is null
+),
+one_off_and_annual as (
+    select policy_code, beneficiary_type, beneficiary_id, beneficiary_name, person_id_number,
+           person_name, amount,
+           strftime(period_start, '%Y-%m') as period_start, strftime(period_end, '%Y-%m') as period_end,
+           region_code, phone, match_rank, match_score, evidence
+    from listed where kind <> 'recurring'
+),
+recurring_folded as (
+    select policy_code, beneficiary_type, beneficiary_id,
+           arg_min(beneficiary_name, subsidy_month) as beneficiary_name,
+           person_id_number,
+           arg_min(person_name, subsidy_month) as person_name,
+           ratio_half_up(sum(amount), any_value(ratio_num), any_value(ratio_den)) as amount,
+           strftime(min(subsidy_month), '%Y-%m') as period_start,
+           strftime(max(subsidy_month), '%Y-%m') as period_end,
+           arg_min(region_code, subsidy_month) as region_code,
+           arg_min(phone, subsidy_month) as phone,
+           min(match_rank) as match_rank, min(match_score) as match_score,
+           arg_min(evidence, subsidy_month) || '; 本次补贴' || count(*) || '个月('
+               || strftime(min(subsidy_month), '%Y-%m') || '..' || strftime(max(subsidy_month), '%Y-%m')
+               || ') 合计基数' || sum(amount) || '元' as evidence
+    from listed where kind = 'recurring'
+    group by policy_code, beneficiary_type, beneficiary_id, person_id_number
+)
+select * from one_off_and_annual
+union all
+select * from recurring_folded
+"""
+
+PERSON_NAMES_SQL = """
+create or replace temp table published_person_facts as
+with
+persons as (
+    select distinct person_id_number as id_number from run_decisions where person_id_number is not null
+    union
+    select distinct beneficiary_id from run_decisions where beneficiary_type = 'person'
+),
+named as (
+    select id_number, name, phone, 1 as priority, extract_month from lnk_graduates semi join persons using (id_number)
+    union all
+    select id_number, name, phone, 2, extract_month from lnk_employment_registration semi join persons using (id_number)
+    union all
+    select id_number, name, null, 3, extract_month from lnk_hiring_filing semi join persons using (id_number)
+    union all
+    select id_number, name, phone, 4, extract_month from lnk_poverty_alleviation semi join persons using (id_number)
+),
+best_name as (
+    select id_number, name from named where name is not null
+    qualify row_number() over (partition by id_number order by priority, extract_month desc, name) = 1
+),
+best_phone as (
+    select id_number, phone from named where phone is not null
+    qualify row_number() over (partition by id_number order by extract_month desc, priority, phone) = 1
+)
+select p.id_number, n.name, ph.phone
+from persons p left join best_name n using (id_number) left join best_phone ph using (id_number)
+"""
+
+
+def month_bounds(month: str) -> tuple[dt.date, dt.date]:
+    """'YYYY-MM' -> (first day, last day = the run's as-of date)."""
+    year, mon = (int(x) for x in month.split("-"))
+    return dt.date(year, mon, 1), dt.date(year, mon, calendar.monthrange(year, mon)[1])
+
+
+def rule_sql(code: str) -> str:
+    return (POLICIES_DIR / code / "rule.sql").read_text(encoding="utf-8")
+
+
+def named_values(sql: str, values: dict) -> dict:
+    """Only the ``$name`` values the statement uses (DuckDB rejects unused named parameters)."""
+    used = set(re.findall(r"\$([a-z_]+)", sql))
+    return {k: v for k, v in values.items() if k in used}
+
+
+def prepare(con) -> None:
+    """Create the shared macros/views of policies.md and the output tables (idempotent)."""
+    con.execute((POLICIES_DIR / "shared.sql").read_text(encoding="utf-8"))
+    con.execute(ELIGIBILITY_DDL)
+
+
+def policy_runs_in(code: str, as_of: dt.date) -> bool:
+    """Annual policies settle only in their settlement month (a parameter)."""
+    meta = load_policy(code)["meta"]
+    gate = meta.get("runs_only_in_month_parameter")
+    if not gate:
+        return True
+    return parameters_on(code, as_of).get(gate) == as_of.month
+
+
+def run_rule(con, code: str, month: str, target: str, body: str | None = None,
+             extra: dict | None = None) -> None:
+    """Evaluate one rule into temp table ``target`` (parameters as table + named values)."""
+    run_month, as_of = month_bounds(month)
+    create_parameter_table(con, code)
+    sql = body if body is not None else rule_sql(code)
+    values = {"run_month": run_month, "as_of": as_of, "run_month_text": month, **(extra or {})}
+    con.execute(f"create or replace temp table {target} as\n{sql}", named_values(sql, values))
+
+
+def decide_month(con, month: str) -> dict:
+    """Decide every policy for run month ``month`` ('YYYY-MM'); returns {policy_code: rows listed}.
+
+    Replaces the month's rows of eligibility / eligibility_months / exclusions atomically, so a
+    re-run of an old month reproduces it (earlier runs = run_month < month only).
+    """
+    run_month, as_of = month_bounds(month)
+    prepare(con)
+    codes = policy_codes()
+    con.execute(f"create or replace temp table decision_candidates as "
+                f"select ''::varchar as policy_code, ''::varchar as kind, * from ({_empty_candidates()}) where false")
+    for code in codes:
+        meta = load_policy(code)["meta"]
+        if meta["kind"] not in KINDS:
+            raise ValueError(f"{code}: unknown kind {meta['kind']!r}")
+        if not policy_runs_in(code, as_of):
+            log.info("%s: not its settlement month, skipped", code)
+            continue
+        run_rule(con, code, month, f"candidates_{code}")
+        con.execute(f"insert into decision_candidates select '{code}', '{meta['kind']}', {CANDIDATE_COLUMNS} "
+                    f"from candidates_{code}")
+
+    values = {"run_month": run_month, "as_of": as_of, "run_month_text": month}
+    con.execute(VERDICTS_SQL, named_values(VERDICTS_SQL, values))
+    con.execute(DECISIONS_SQL)
+    con.execute(PERSON_NAMES_SQL)
+
+    decisions = con.execute("""
+        select d.policy_code, d.beneficiary_type, d.beneficiary_id,
+               case when d.beneficiary_type = 'person' then coalesce(p.name, d.beneficiary_name)
+                    else d.beneficiary_name end as beneficiary_name,
+               d.person_id_number, coalesce(pp.name, d.person_name) as person_name,
+               d.amount, d.period_start, d.period_end, d.region_code,
+               case when d.region_code is not null then substr(d.region_code, 1, 4) || '00' end as league_code,
+               method_name(d.match_rank) as match_method, d.match_score, d.evidence,
+               case when d.beneficiary_type = 'person' then coalesce(p.phone, d.phone)
+                    else coalesce(d.phone, pp.phone) end as phone
+        from run_decisions d
+        left join published_person_facts p on d.beneficiary_type = 'person' and p.id_number = d.beneficiary_id
+        left join published_person_facts pp on pp.id_number = d.person_id_number
+        order by d.policy_code, d.beneficiary_id, d.person_id_number
+    """).fetchall()
+
+    t2s = opencc.OpenCC("t2s")
+    rows = [(month, r[0], r[1], r[2], _simplified(t2s, r[3]), r[4], _simplified(t2s, r[5]), *r[6:])
+            for r in decisions]
+
+    con.execute("begin transaction")
+    try:
+        for table in ("eligibility", "eligibility_months", "exclusions"):
+            con.execute(f"delete from {table} where run_month = ?", [month])
+        if rows:
+            con.executemany("insert into eligibility values (" + ", ".join("?" * 16) + ")", rows)
+        con.execute("""
+            insert into eligibility_months
+            select ?, policy_code, beneficiary_id, person_id_number, subsidy_month,
+                   ratio_half_up(amount, ratio_num, ratio_den)
+            from candidate_verdicts
+            where kind = 'recurring' and reason is null
+            order by policy_code, beneficiary_id, person_id_number, subsidy_month
+        """, [month])
+        # An exclusion is reported in the run in which the candidate's evidence completed
+        # (its latest record arrived), so a standing reason is not repeated every month.
+        con.execute("""
+            insert into exclusions
+            select ?, policy_code, beneficiary_id, person_id_number, reason,
+                   min(detail) || case when kind = 'recurring'
+                                       then '；补贴月份' || string_agg(distinct strftime(subsidy_month, '%Y-%m'), ',' order by strftime(subsidy_month, '%Y-%m'))
+                                       else '' end
+            from candidate_verdicts
+            where reason is not null and evidence_month = ?
+            group by policy_code, kind, beneficiary_id, person_id_number, reason
+            order by policy_code, beneficiary_id, person_id_number, reason
+        """, [month, run_month])
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+
+    counts = {code: 0 for code in codes}
+    for r in rows:
+        counts[r[1]] += 1
+    log.info("decided %s: %s", month, counts)
+    return counts
+
+
+def _simplified(t2s, name):
+    return None if name is None else t2s.convert(name)
+
+
+def _empty_candidates() -> str:
+    return """select null::varchar as beneficiary_type, null::varchar as beneficiary_id,
+        null::varchar as beneficiary_name, null::varchar as person_id_number, null::varchar as person_name,
+        null::date as subsidy_month, null::decimal(12,2) as amount, null::bigint as ratio_num,
+        null::bigint as ratio_den, null::date as period_start, null::date as period_end,
+        null::varchar as region_code, null::varchar as phone, null::integer as match_rank,
+        null::double as match_score, null::varchar as evidence, null::date as evidence_month"""

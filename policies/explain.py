@@ -1,0 +1,150 @@
+"""Why (not) this person or firm? — condition-by-condition answers for an analyst.
+
+``explain`` runs each policy's own ``checks`` CTE (the same SQL the engine decides with, so the
+answer can never drift from the decision) restricted to one citizen ID or USCC, then looks up
+the shared exclusions (财政供养, 死亡, 台账, 已列入) and the decision rows of the month.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import re
+
+import yaml
+
+from policies.engine import month_bounds, prepare, rule_sql, run_rule
+from policies.params import POLICIES_DIR, load_policy, policy_codes
+
+FINAL_SELECT = re.compile(r"select\s+\*\s+from\s+final\s*;?\s*$", re.IGNORECASE)
+
+EXCLUSION_LABELS = {
+    "fiscal_staff": "财政供养人员（不得享受）",
+    "deceased": "已死亡",
+    "ledger_granted": "台账中已申领/发放",
+    "listed_earlier": "已由以往月份列入名单",
+}
+
+
+def checks_sql(code: str) -> str:
+    """The rule with its final select replaced by the diagnostic ``checks`` rows for one key."""
+    sql = rule_sql(code)
+    if not FINAL_SELECT.search(sql):
+        raise ValueError(f"{code}/rule.sql must end with 'select * from final'")
+    return FINAL_SELECT.sub(
+        "select * from checks where person_id_number = $key or beneficiary_id = $key", sql)
+
+
+def condition_labels(code: str) -> dict[str, str]:
+    with open(POLICIES_DIR / code / "catalogue.yaml", encoding="utf-8") as fh:
+        return yaml.safe_load(fh).get("条件检查", {})
+
+
+def _plain(value):
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()[:10]
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def explain(con, month: str, key: str) -> dict:
+    """For ``key`` (citizen ID or USCC) in run ``month``: per policy, every candidate with the
+    conditions that held/failed and the facts behind them, plus the shared exclusions and the
+    decision rows already written for the month.
+    """
+    run_month, as_of = month_bounds(month)
+    key = key.strip().upper()
+    prepare(con)
+    result = {"month": month, "as_of": as_of.isoformat(), "key": key, "policies": {}}
+    for code in policy_codes():
+        meta = load_policy(code)["meta"]
+        labels = condition_labels(code)
+        run_rule(con, code, month, "explain_checks", checks_sql(code), extra={"key": key})
+        cursor = con.execute("select * from explain_checks order by all")
+        names = [d[0] for d in cursor.description]
+        candidates = []
+        for row in cursor.fetchall():
+            record = dict(zip(names, row))
+            conditions = [
+                {"code": n, "label": labels.get(n, n), "held": bool(record[n])}
+                for n in names if n.startswith("cond_")
+            ]
+            facts = {n: _plain(v) for n, v in record.items() if not n.startswith("cond_")}
+            candidates.append({
+                "beneficiary_id": record.get("beneficiary_id"),
+                "person_id_number": record.get("person_id_number"),
+                "eligible_by_conditions": all(c["held"] for c in conditions),
+                "conditions": conditions,
+                "failed": [c["code"] for c in conditions if not c["held"]],
+                "facts": facts,
+            })
+        listed = con.execute(
+            "select run_month, beneficiary_id, person_id_number, amount, period_start, period_end, evidence "
+            "from eligibility where policy_code = ? and (person_id_number = ? or beneficiary_id = ?) "
+            "and run_month <= ? order by run_month",
+            [code, key, key, month]).fetchall()
+        excluded = con.execute(
+            "select run_month, beneficiary_id, person_id_number, reason, detail from exclusions "
+            "where policy_code = ? and (person_id_number = ? or beneficiary_id = ?) and run_month <= ? "
+            "order by run_month", [code, key, key, month]).fetchall()
+        result["policies"][code] = {
+            "name": meta["name"],
+            "candidates": candidates,
+            "listed": [dict(zip(("run_month", "beneficiary_id", "person_id_number", "amount",
+                                 "period_start", "period_end", "evidence"), map(_plain, r))) for r in listed],
+            "excluded": [dict(zip(("run_month", "beneficiary_id", "person_id_number", "reason", "detail"), r))
+                         for r in excluded],
+        }
+    result["shared_exclusions"] = shared_exclusion_facts(con, key, as_of)
+    return result
+
+
+def shared_exclusion_facts(con, key: str, as_of: dt.date) -> dict:
+    """The exclusion-list records on file for the key (fiscal list, deaths, ledger grants)."""
+    fiscal = con.execute("select name, work_unit, region_code from lnk_fiscal_staff where id_number = ?",
+                         [key]).fetchall()
+    deaths = con.execute("select death_date from lnk_deceased where id_number = ?", [key]).fetchall()
+    ledger = con.execute(
+        "select application_id, policy_code, applicant_id, beneficiary_id_number, subsidy_month, amount, status "
+        "from lnk_subsidy_ledger where beneficiary_id_number = ? or applicant_id = ? order by application_id",
+        [key, key]).fetchall()
+    return {
+        "fiscal_staff": [dict(zip(("name", "work_unit", "region_code"), r)) for r in fiscal],
+        "deceased": [_plain(r[0]) for r in deaths],
+        "ledger": [dict(zip(("application_id", "policy_code", "applicant_id", "beneficiary_id_number",
+                             "subsidy_month", "amount", "status"), map(_plain, r))) for r in ledger],
+    }
+
+
+def explain_text(result: dict) -> str:
+    """Chinese, human-readable rendering of ``explain`` for the CLI."""
+    lines = [f"查询对象 {result['key']}，{result['month']} 月批次（截至 {result['as_of']}）"]
+    shared = result["shared_exclusions"]
+    if shared["fiscal_staff"]:
+        lines.append("  ！财政供养人员名单：" + "、".join(str(r["work_unit"]) for r in shared["fiscal_staff"]))
+    if shared["deceased"]:
+        lines.append("  ！死亡登记：" + "、".join(shared["deceased"]))
+    for r in shared["ledger"]:
+        lines.append(f"  台账：{r['application_id']} {r['policy_code']} {r['subsidy_month'] or ''} "
+                     f"{r['amount']}元 {r['status']}")
+    for code, info in result["policies"].items():
+        lines.append(f"【{info['name']}】({code})")
+        if not info["candidates"]:
+            lines.append("  无相关记录（不是该政策的候选对象）")
+        for cand in info["candidates"]:
+            verdict = "条件全部满足" if cand["eligible_by_conditions"] else "条件不满足"
+            lines.append(f"  候选 {cand['beneficiary_id']} / {cand['person_id_number']}：{verdict}")
+            for c in cand["conditions"]:
+                lines.append(f"    {'✓' if c['held'] else '✗'} {c['label']}")
+            if cand["facts"].get("evidence"):
+                lines.append(f"    依据：{cand['facts']['evidence']}")
+        for row in info["listed"]:
+            lines.append(f"  已列入：{row['run_month']} 金额{row['amount']}元 {row['period_start'] or ''}"
+                         f"{'..' + row['period_end'] if row['period_end'] else ''}")
+        for row in info["excluded"]:
+            lines.append(f"  已排除：{row['run_month']} {EXCLUSION_LABELS.get(row['reason'], row['reason'])} "
+                         f"{row['detail'] or ''}")
+    return "\n".join(lines)

@@ -1,0 +1,97 @@
+-- Shared definitions of policies.md ("Shared definitions"), created by the engine as temp
+-- macros and views over the lnk_<source> views of the run, before any rule runs.
+-- Every rule reads these instead of re-deriving them, so a definition lives in one place.
+
+-- ── identity facts from the citizen ID (GB 11643) ─────────────────────────────────────────
+create or replace temp macro id_birth_date(id) as
+    try_strptime(substr(id, 7, 8), '%Y%m%d')::date;
+
+create or replace temp macro id_is_male(id) as
+    try_cast(substr(id, 17, 1) as integer) % 2 = 1;
+
+-- full years of age on day d
+create or replace temp macro age_on(id, d) as
+    year(d) - year(id_birth_date(id))
+    - case when strftime(d, '%m%d') < strftime(id_birth_date(id), '%m%d') then 1 else 0 end;
+
+create or replace temp macro month_of(d) as date_trunc('month', d)::date;
+
+create or replace temp macro ym(d) as strftime(d, '%Y-%m');
+
+-- ── linkage quality: the weakest link wins ────────────────────────────────────────────────
+create or replace temp macro method_rank(m) as
+    case m when 'exact' then 4 when 'reviewed' then 3 when 'id_repaired' then 2 when 'fuzzy' then 1 end;
+
+create or replace temp macro method_name(r) as
+    case r when 4 then 'exact' when 3 then 'reviewed' when 2 then 'id_repaired' when 1 then 'fuzzy' end;
+
+-- ── exact money: apply num/den to an amount and round half-up to the fen, no float ─────────
+create or replace temp macro ratio_half_up(amount, num, den) as
+    cast(
+        ((cast(amount * 100 as hugeint) * num * 2 + den) // (2 * den))::decimal(18, 0) * 0.01
+        as decimal(12, 2));
+
+-- ── graduates ─────────────────────────────────────────────────────────────────────────────
+-- "within 2 years of leaving school at d": graduation_date <= d < graduation_date + 2 years
+create or replace temp macro graduate_within(graduation_date, d, years) as
+    graduation_date <= d and d < graduation_date + to_years(years);
+
+-- "graduating-year graduate at d": year(graduation_date) = year(d)
+create or replace temp macro graduating_year(graduation_date, d) as
+    year(graduation_date) = year(d);
+
+-- ── firms ─────────────────────────────────────────────────────────────────────────────────
+-- "Firm in good standing at d": a registered 企业 (never a public institution, USCC '1…'),
+-- 存续/在业 or closed only after d, not seriously dishonest. The flag is the version seen as
+-- of the run (the extract carries no history of it), so it applies to both judged dates.
+create or replace temp macro firm_in_good_standing(uscc, entity_type, status, status_date, serious_dishonest, d) as
+    uscc is not null
+    and not starts_with(uscc, '1')
+    and entity_type = '企业'
+    and coalesce(serious_dishonest, false) = false
+    and (status in ('存续', '在业')
+         or (status in ('吊销', '注销', '迁出') and status_date > d));
+
+create or replace temp view firm_register as
+select uscc, name, entity_type, enterprise_scale, legal_rep_id_number, legal_rep_name,
+       established_date, status, status_date, serious_dishonest, phone, region_code,
+       uscc_method, uscc_score, extract_month
+from lnk_business_registration
+where uscc is not null;
+
+-- ── registered unemployment ────────────────────────────────────────────────────────────────
+-- One spell per 失业登记: registered unemployed on [registered_on, spell_until), where
+-- spell_until is the first 失业登记注销/就业登记 on or after registered_on, or the next (later)
+-- 失业登记, which starts a spell of its own. An ending event on the same day ends it at once.
+create or replace temp view unemployment_spells as
+with registrations as (
+    select id_number, registration_type, registration_date, hardship_category, region_code,
+           phone, id_number_method, id_number_score, extract_month
+    from lnk_employment_registration
+    where id_number is not null
+),
+spell_starts as (
+    select id_number, registration_date as registered_on,
+           max(hardship_category) as hardship_category,
+           max(region_code) as region_code,
+           min(method_rank(id_number_method)) as method_rank,
+           min(id_number_score) as match_score,
+           max(extract_month) as extract_month
+    from registrations
+    where registration_type = '失业登记'
+    group by all
+),
+spell_ends as (
+    select s.id_number, s.registered_on,
+           min(r.registration_date) filter (where r.registration_type in ('失业登记注销', '就业登记')
+                                            and r.registration_date >= s.registered_on) as ended_on,
+           min(r.registration_date) filter (where r.registration_type = '失业登记'
+                                            and r.registration_date > s.registered_on) as next_registered_on
+    from spell_starts s
+    join registrations r using (id_number)
+    group by all
+)
+select s.*, e.ended_on,
+       coalesce(least(e.ended_on, e.next_registered_on), date '9999-12-31') as spell_until
+from spell_starts s
+join spell_ends e using (id_number, registered_on);
