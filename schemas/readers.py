@@ -100,7 +100,12 @@ def detect_encoding(path: Path) -> tuple[str, int]:
                     dec.decode(chunk)
                     newlines += chunk.count(b"\n")
                     offset += len(chunk)
-                dec.decode(b"", final=True)
+                try:
+                    dec.decode(b"", final=True)
+                except UnicodeDecodeError:
+                    if enc == "utf-8" and not errors:
+                        raise BadFile(path, f"truncated: the file ends in the middle of a character (byte {offset})") from None
+                    raise
         except UnicodeDecodeError as e:
             errors[enc] = f"{enc}: invalid byte at offset {offset + e.start}"
             continue
@@ -147,7 +152,8 @@ def read_csv(con: duckdb.DuckDBPyConnection, source: Source, path: Path, table: 
             [str(utf8_path)],
         )
         rejects = con.execute(
-            "SELECT line, csv_line, error_type, error_message FROM reject_errors ORDER BY line").fetchall()
+            """SELECT line, any_value(csv_line), string_agg(DISTINCT error_type, ', '),
+                      min(error_message) FROM reject_errors GROUP BY line ORDER BY line""").fetchall()
     except duckdb.Error as e:
         raise BadFile(path, f"unreadable CSV: {str(e).splitlines()[0]}") from None
     rejected = [{"line": int(r[0]), "raw": r[1], "error": f"{r[2]}: {r[3]}"} for r in rejects]

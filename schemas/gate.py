@@ -1,0 +1,161 @@
+"""The Great Expectations gate: one suite per source, generated from its contract.
+
+GX 1.24 has no working DuckDB datasource (its generic SQL path loses the connection, GX issue
+#10738), so every staged row of the month is streamed to GX as pandas batches of Arrow-backed
+frames: all rows are validated, not a sample. A failed gate stops the month before anything is
+published, naming the source and the expectation.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import os
+from dataclasses import dataclass
+
+from schemas.sources import SOURCES, Source
+from zhibu.warehouse import month_start
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+log = logging.getLogger("zhibu.gate")
+
+MAX_QUARANTINE_SHARE = 0.20    # more than this share of a file quarantined = something is wrong upstream
+MIN_ROWS_FOR_SHARE = 200        # below this a share says nothing (3 bad rows of 6 is not a broken export)
+SNAPSHOT_MIN_RATIO = 0.5
+BATCH_ROWS = 2_000_000
+
+
+class GateFailed(RuntimeError):
+    pass
+
+
+@dataclass
+class Check:
+    source: str
+    expectation: str
+    success: bool
+    observed: str
+    detail: str
+
+
+def _context():
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    return ctx
+
+
+def row_expectations(src: Source) -> list:
+    """Expectations that hold row by row (validated on every batch)."""
+    import great_expectations.expectations as gxe
+    out = []
+    for c in src.columns:
+        out.append(gxe.ExpectColumnToExist(column=c.name))
+        if c.required:
+            out.append(gxe.ExpectColumnValuesToNotBeNull(column=c.name))
+        if c.kind in ("enum", "code"):
+            out.append(gxe.ExpectColumnValuesToBeInSet(column=c.name, value_set=list(c.values)))
+        if c.kind in ("id", "uscc", "id_or_uscc"):
+            out.append(gxe.ExpectColumnValueLengthsToEqual(column=c.name, value=18))
+        if c.kind == "region":
+            out.append(gxe.ExpectColumnValueLengthsToEqual(column=c.name, value=6))
+        if c.kind == "phone":
+            out.append(gxe.ExpectColumnValuesToMatchRegex(column=c.name, regex=r"^1[3-9]\d{9}$"))
+        if c.kind in ("date", "month"):
+            out.append(gxe.ExpectColumnValuesToBeBetween(column=c.name, min_value="1900-01-01",
+                                                         max_value="2100-12-31"))
+    return out
+
+
+def table_expectations(src: Source, rows_read: int, prev_rows: int | None) -> list:
+    """Expectations on the whole month of a source (validated on the key-hash frame)."""
+    import great_expectations.expectations as gxe
+    floor = math.ceil(rows_read * (1 - MAX_QUARANTINE_SHARE)) if rows_read >= MIN_ROWS_FOR_SHARE else 0
+    out = [gxe.ExpectTableRowCountToBeBetween(
+        min_value=floor, max_value=rows_read,
+        meta={"why": f"quarantine share ≤ {MAX_QUARANTINE_SHARE:.0%} of {rows_read} rows read"})]
+    if src.key:
+        out.append(gxe.ExpectColumnValuesToBeUnique(column="key_hash",
+                                                    meta={"why": "key " + ",".join(src.key)}))
+    if src.kind == "snapshot" and prev_rows:
+        out.append(gxe.ExpectTableRowCountToBeBetween(
+            min_value=math.ceil(prev_rows * SNAPSHOT_MIN_RATIO),
+            meta={"why": f"snapshot not collapsing vs last month's {prev_rows} rows"}))
+    return out
+
+
+def _run(ctx, name: str, expectations: list, frame):
+    import great_expectations as gx
+    suite = ctx.suites.add(gx.ExpectationSuite(name=name, expectations=expectations))
+    asset = ctx.data_sources.add_pandas(name).add_dataframe_asset(name)
+    vd = ctx.validation_definitions.add(gx.ValidationDefinition(
+        name=name, data=asset.add_batch_definition_whole_dataframe(name), suite=suite))
+    return vd.run(batch_parameters={"dataframe": frame}, result_format="SUMMARY")
+
+
+def _describe(er) -> tuple[str, str]:
+    cfg = er.expectation_config
+    col = cfg.kwargs.get("column")
+    label = cfg.type + (f"({col})" if col else "")
+    res = er.result or {}
+    if "observed_value" in res:
+        observed = str(res["observed_value"])
+    else:
+        observed = f"{res.get('unexpected_count', 0)} unexpected"
+        if res.get("partial_unexpected_list"):
+            observed += f", e.g. {res['partial_unexpected_list'][:3]}"
+    return label, observed
+
+
+def validate_source(con, src: Source, month: str, ctx=None) -> list[Check]:
+    m = month_start(month)
+    ctx = ctx or _context()
+    lf = con.execute("SELECT rows_read FROM load_files WHERE source = ? AND extract_month = ?",
+                     [src.name, m]).fetchone()
+    if lf is None:
+        return []
+    prev = con.execute("""SELECT rows_read FROM load_files WHERE source = ? AND extract_month < ?
+                          ORDER BY extract_month DESC LIMIT 1""", [src.name, m]).fetchone()
+    checks: dict[str, Check] = {}
+
+    def absorb(result, batch_no):
+        for er in result.results:
+            label, observed = _describe(er)
+            why = (er.expectation_config.meta or {}).get("why", "")
+            old = checks.get(label)
+            if old is None or (old.success and not er.success):
+                checks[label] = Check(src.name, label, er.success, observed, why + (f" (batch {batch_no})" if not er.success else ""))
+
+    cols = ", ".join(c.name for c in src.columns)
+    reader = con.execute(f"SELECT {cols} FROM stg_{src.name} WHERE extract_month = ?", [m]) \
+                .to_arrow_reader(BATCH_ROWS)
+    batch_no = 0
+    for batch_no, batch in enumerate(reader, start=1):
+        frame = batch.to_pandas()
+        absorb(_run(ctx, f"{src.name}_rows_{batch_no}", row_expectations(src), frame), batch_no)
+    key = ", ".join(src.key) if src.key else "1"
+    keys = con.execute(f"SELECT hash({key}) AS key_hash FROM stg_{src.name} WHERE extract_month = ?", [m]).df()
+    absorb(_run(ctx, f"{src.name}_table", table_expectations(src, lf[0], prev[0] if prev else None), keys), 0)
+    return list(checks.values())
+
+
+def validate_month(con, month: str, raise_on_failure: bool = True) -> list[Check]:
+    """Run every source's suite over every staged row of the month; record results."""
+    m = month_start(month)
+    con.execute("""CREATE TABLE IF NOT EXISTS gate_results (extract_month DATE, source VARCHAR,
+                   expectation VARCHAR, success BOOLEAN, observed VARCHAR, detail VARCHAR)""")
+    ctx = _context()
+    results = []
+    for src in SOURCES.values():
+        results += validate_source(con, src, month, ctx)
+    con.execute("BEGIN TRANSACTION")
+    con.execute("DELETE FROM gate_results WHERE extract_month = ?", [m])
+    if results:
+        con.executemany("INSERT INTO gate_results VALUES (?, ?, ?, ?, ?, ?)",
+                        [[m, r.source, r.expectation, r.success, r.observed, r.detail] for r in results])
+    con.execute("COMMIT")
+    failed = [r for r in results if not r.success]
+    if failed and raise_on_failure:
+        raise GateFailed("; ".join(f"{r.source}: {r.expectation} failed ({r.observed}) {r.detail}".strip()
+                                   for r in failed))
+    return results
