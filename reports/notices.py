@@ -32,18 +32,18 @@ DEFAULT_POLICIES_DIR = Path(__file__).resolve().parent.parent / "policies"
 
 # Built-in per-policy segments (str.format), used when policies/<code>/notice.txt is absent.
 BUILTIN_TEMPLATES: dict[str, str] = {
-    "one_time_hiring": "一次性扩岗补助{amount}元(新招用{persons}人,每人1500元)",
+    "one_time_hiring": "一次性扩岗补助{amount}元（新招用{persons}人：{person_name}）",
     "hiring_social_insurance":
-        "企业吸纳就业社会保险补贴{amount}元(涉及{persons}人,{period_start}至{period_end}单位缴纳的社会保险费)",
+        "企业吸纳就业社会保险补贴{amount}元（{person_name}，{period_start}至{period_end}单位缴纳的社会保险费）",
     "flexible_social_insurance":
-        "灵活就业社会保险补贴{amount}元({period_start}至{period_end}个人缴纳的社会保险费)",
+        "灵活就业社会保险补贴{amount}元（{period_start}至{period_end}个人缴纳的社会保险费）",
     "startup_one_time": "一次性创业补贴{amount}元",
     "job_search": "求职创业补贴{amount}元",
-    "job_retention_refund": "失业保险稳岗返还{amount}元({period_start}至{period_end}缴纳的失业保险费)",
+    "job_retention_refund": "失业保险稳岗返还{amount}元（{period_start}至{period_end}缴纳的失业保险费）",
 }
 GENERIC_TEMPLATE = "{policy_name}{amount}元"
 
-DEFAULT_CHANNEL = "所在地公共就业服务机构"
+DEFAULT_CHANNEL = "{league}及所在旗县（市、区）公共就业服务机构"
 
 NOTICE_COLUMNS = [
     "run_month", "league_code", "region_code", "beneficiary_type", "beneficiary_id", "name",
@@ -105,11 +105,46 @@ def render_policy(code: str, fields: dict, templates: dict[str, str]) -> str:
     if tpl:
         try:
             if "$" in tpl:
-                return string.Template(tpl).safe_substitute(fields)
-            return tpl.format_map(_Fields(fields))
+                text = string.Template(tpl).safe_substitute(fields)
+            else:
+                text = tpl.format_map(_Fields(fields))
+            text = clean_segment(text, fields.get("name") or "")
+            if text:
+                return text
         except Exception as exc:
             log.warning("notice template for %s unusable (%s); using built-in text", code, exc)
     return BUILTIN_TEMPLATES.get(code, GENERIC_TEMPLATE).format_map(_Fields(fields))
+
+
+# The bundle supplies the greeting, total, how to confirm and where to ask once, so a
+# per-policy template written as a whole notice is reduced to its policy-specific sentences.
+_TAG_RE = re.compile(r"^\s*【[^】]*】\s*")
+_FRAME_WORDS = ("12333", "如有疑问", "无需提交", "无需另行", "确认后")
+
+
+def clean_segment(text: str, name: str) -> str:
+    s = _TAG_RE.sub("", text.strip())
+    if name and s.startswith(name):
+        rest = s[len(name):]
+        if rest[:1] in ("：", ":", "，", ",", "。", " "):
+            s = rest[1:].lstrip()
+    for greet in ("您好，", "您好,", "您好：", "您好！", "您好"):
+        if s.startswith(greet):
+            s = s[len(greet):]
+    parts = [p for p in re.split(r"(?<=[。！!])", s) if p.strip()]
+    keep = [p for p in parts if not any(w in p for w in _FRAME_WORDS)]
+    return "".join(keep).strip().rstrip("。！!；;，, ")
+
+
+def _person_names(rows: list[dict]) -> str:
+    names = []
+    for r in rows:
+        n = r.get("person_name")
+        if n and n not in names:
+            names.append(n)
+    if len(names) > 3:
+        return "、".join(names[:3]) + f"等{len(names)}人"
+    return "、".join(names)
 
 
 def channel_for(phone: str | None) -> str:
@@ -166,23 +201,24 @@ def build_notices(
                 "policy_name": policy_name(code, catalogue),
                 "policy_code": code,
                 "persons": len({r["person_id_number"] for r in prow}),
+                "person_name": _person_names(prow),
             }
-            seg = render_policy(code, fields, templates).rstrip("。;; \n")
+            seg = render_policy(code, fields, templates).rstrip("。；;， \n")
             segments.append(f"{i}.{seg}")
-            ch = (catalogue.get(code) or {}).get("经办渠道")
+            ch = ((catalogue.get(code) or {}).get("经办渠道") or "").strip().rstrip("。；;，, ")
             if ch and ch not in channels:
                 channels.append(ch)
         lname = league_name(league)
         who = "贵单位" if btype == "firm" else "您"
-        channel_text = ";".join(channels) if channels else f"{lname}{DEFAULT_CHANNEL}"
+        channel_text = "；".join(channels) if channels else DEFAULT_CHANNEL.format(league=lname)
         message = (
-            f"【直补快办】{name}:经人社部门数据比对,{who}本月新符合以下{len(codes)}项就业补贴政策:"
-            + ";".join(segments)
+            f"【直补快办】{name}：经人社部门数据比对，{who}本月新符合以下{len(codes)}项就业补贴政策："
+            + "；".join(segments)
             + f"。合计{_fmt_amount(total)}元。"
-            + f"{who}无需另行提交申请材料,请核对上述信息,确认无误后通过经办渠道确认领取,"
-            + "补贴将直接拨付" + ("至单位基本账户。" if btype == "firm" else "至本人社会保障卡。")
-            + f"经办渠道:{channel_text}。"
-            + f"如有疑问,请咨询{lname}及所在旗县(市、区)公共就业服务机构,或拨打12333。"
+            + f"{who}无需另行提交申请材料，请核对上述信息，确认无误后通过经办渠道确认领取，"
+            + "补贴将直接拨付" + ("至单位对公账户。" if btype == "firm" else "至本人社会保障卡。")
+            + f"经办渠道：{channel_text}。"
+            + "如有疑问，请咨询当地公共就业服务机构或拨打12333人社服务热线。"
         )
         notices.append(
             {

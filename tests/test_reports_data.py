@@ -17,6 +17,8 @@ RUN_INFO = {
     "parameters": {"flexible_ratio": "2/3", "startup_amount": Decimal("5000.00")},
     "input_files": ["/somewhere/incoming/2026-10/graduates.csv", "social_insurance.parquet"],
     "timings": {"load": 1.25, "link": 2.5},
+    # built-in notice texts: keep these tests independent of policies/ (edited in parallel)
+    "policies_dir": str(Path(__file__).resolve().parent / "_no_policies_here"),
 }
 
 _W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]

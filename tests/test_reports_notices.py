@@ -64,6 +64,32 @@ def test_policy_templates_and_catalogue_are_used(warehouse, tmp_path):  # noqa: 
     assert "一次性创业补贴5,000.00元" in other["message"]     # broken template -> built-in
 
 
+def test_whole_notice_template_is_reduced_to_its_policy_sentence():
+    tpl = ("【直补快办】{name}：您单位招用的{person_name}符合一次性扩岗补助条件，可享受补助{amount}元。"
+           "无需提交申请，确认后将直接拨付至单位对公账户。如有疑问请咨询当地公共就业服务机构或拨打12333。")
+    rows = [dict(policy_code="one_time_hiring", beneficiary_type="firm", beneficiary_id=F1,
+                 beneficiary_name="甲公司", person_id_number=p, person_name=n, amount=Decimal("1500.00"),
+                 period_start=None, period_end=None, region_code="150102", league_code="150100",
+                 phone=None) for p, n in (("1", "张三"), ("2", "李四"))]
+    (n,) = build_notices(rows, MONTH, {"one_time_hiring": {"经办渠道": "直补快办（免申即享）。"}},
+                         {"one_time_hiring": tpl})
+    msg = n["message"]
+    assert "1.您单位招用的张三、李四符合一次性扩岗补助条件，可享受补助3,000.00元。合计3,000.00元。" in msg
+    assert msg.count("【直补快办】") == 1 and msg.count("12333") == 1
+    assert "经办渠道：直补快办（免申即享）。" in msg
+    assert n["channel"] == "上门/窗口告知"
+
+
+def test_repo_policy_texts_render(warehouse, tmp_path):  # noqa: F811
+    """Whatever policies/ holds right now renders without leftover placeholders."""
+    out = publish(warehouse, tmp_path / "out", run_info={k: v for k, v in RUN_INFO.items()
+                                                         if k != "policies_dir"})
+    for p in (out / "push").glob("*/notices.csv"):
+        for r in _read(p):
+            assert "{" not in r["message"] and "$" not in r["message"]
+            assert r["message"].count("12333") == 1
+
+
 def test_render_policy_fallback_for_unknown_code():
     s = render_policy("new_policy", {"policy_name": "新政策", "amount": "1.00"}, {})
     assert s == "新政策1.00元"
