@@ -113,6 +113,7 @@ def test_hard_crash_leaves_previous_and_is_cleaned_up(warehouse, tmp_path):  # n
     before = tree_hashes(out)
     script = textwrap.dedent(f"""
         import os, sys, duckdb
+        from decimal import Decimal
         sys.path.insert(0, {str(ROOT)!r})
         import reports.report_html as rh
         from reports.publish import publish_month
