@@ -159,9 +159,9 @@ def column_line_chart(
     ly = top - 16
     out.append(
         f'<rect x="{left}" y="{ly - 10}" width="12" height="12" rx="2" fill="{PALETTE[0]}"/>'
-        f'<text x="{left + 18}" y="{ly}" fill="#333">{escape(bar_label)}(左轴)</text>'
+        f'<text x="{left + 18}" y="{ly}" fill="#333">{escape(bar_label)}（左轴）</text>'
         f'<line x1="{left + 200}" y1="{ly - 4}" x2="{left + 220}" y2="{ly - 4}" stroke="{PALETTE[1]}" stroke-width="2.5"/>'
-        f'<text x="{left + 226}" y="{ly}" fill="#333">{escape(line_label)}(右轴)</text>'
+        f'<text x="{left + 226}" y="{ly}" fill="#333">{escape(line_label)}（右轴）</text>'
     )
     for k in range(5):
         y = top + ph - ph * k / 4

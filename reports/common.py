@@ -72,7 +72,7 @@ def month_first_day(month: str) -> date:
 def league_name(code: str | None) -> str:
     if code is None or code == UNASSIGNED_LEAGUE:
         return "未分配盟市"
-    return LEAGUES.get(code, f"未知盟市({code})")
+    return LEAGUES.get(code, f"未知盟市（{code}）")
 
 
 def policy_name(code: str | None, catalogue: dict | None = None) -> str:

@@ -188,10 +188,10 @@ def write_xlsx(
     ws.write_number(t, 2, total_rows, f_total_int)
     ws.write_number(t, 3, len(total_benef), f_total_int)
     ws.write_number(t, 4, float(total_amount), f_total_money)
-    ws.write_string(t + 2, 0, f"盟市:{league_code} {league_name(league_code)};名单月份:{month}", f_note)
+    ws.write_string(t + 2, 0, f"盟市：{league_code} {league_name(league_code)}；名单月份：{month}", f_note)
     ws.write_string(
         t + 3, 0,
-        "说明:本名单为数据比对新增的符合条件对象,请核实后按规定主动告知、经办兑现。"
+        "说明：本名单为数据比对新增的符合条件对象，请核实后按规定主动告知、经办兑现。"
         "证件号码、代码、电话均为文本格式。",
         f_note,
     )

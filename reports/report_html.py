@@ -147,9 +147,9 @@ def table(headers: list[str], rows: list[list], num_cols: set[int] = frozenset()
 
 def _label(mapping: dict, code) -> str:
     if code is None:
-        return "(空)"
+        return "（空）"
     name = mapping.get(code)
-    return f"{name}({code})" if name else str(code)
+    return f"{name}（{code}）" if name else str(code)
 
 
 def _q(con, sql: str) -> list[tuple]:
@@ -168,7 +168,7 @@ def _safe(fn):
         except duckdb.Error as exc:
             log.warning("report section %s failed: %s", fn.__name__, exc)
             msg = str(exc).splitlines()[0][:200]
-            return f'<p class="bad">本部分数据读取失败:{_e(mask_text(msg))}</p>'
+            return f'<p class="bad">本部分数据读取失败：{_e(mask_text(msg))}</p>'
     wrapper.__name__ = fn.__name__
     return wrapper
 
@@ -178,7 +178,7 @@ def _overview(ctx) -> str:
     cards = [
         ("新增名单条数", fmt_int(ctx["n_rows"])),
         ("新增受益主体", fmt_int(ctx["n_benef"])),
-        ("补贴金额合计(元)", fmt_money(ctx["total_amount"])),
+        ("补贴金额合计（元）", fmt_money(ctx["total_amount"])),
         ("待人工复核", fmt_int(ctx["n_review"])),
         ("本月隔离行数", fmt_int(ctx["n_quarantine"])),
         ("核查发现", "未运行" if ctx["n_findings"] is None else fmt_int(ctx["n_findings"])),
@@ -187,7 +187,7 @@ def _overview(ctx) -> str:
         f'<div class="card"><div class="v">{_e(v)}</div><div class="k">{_e(k)}</div></div>'
         for k, v in cards) + "</div>"
     html += ('<p class="note">名单中的对象均为本月数据比对<strong>新增</strong>的符合条件者'
-             "(往月已列入或台账已享受的不再列入)。各盟市名单见 <code>exports/&lt;盟市代码&gt;/</code>,"
+             "（往月已列入或台账已享受的不再列入）。各盟市名单见 <code>exports/&lt;盟市代码&gt;/</code>，"
              "主动告知清单见 <code>push/&lt;盟市代码&gt;/notices.csv</code>。</p>")
     return html
 
@@ -195,7 +195,7 @@ def _overview(ctx) -> str:
 @_safe
 def _intake(con, month) -> str:
     if not table_exists(con, "load_files"):
-        return '<p class="empty">未找到 load_files 表:本月数据加载环节未运行。</p>'
+        return '<p class="empty">未找到 load_files 表：本月数据加载环节未运行。</p>'
     rows = _q(con, f"""
         SELECT source, file_name, format, encoding, rows_read, rows_loaded, rows_quarantined
         FROM load_files WHERE {month_match('extract_month', month)}
@@ -211,7 +211,7 @@ def _intake(con, month) -> str:
         {4, 5, 6, 7},
         ["合计", "", "", "", fmt_int(tot[0]), fmt_int(tot[1]), fmt_int(tot[2]), fmt_pct(tot[2], tot[0])]
         if out else None)
-    html += '<p class="note">每个文件均满足:读入行数 = 入库行数 + 隔离行数。隔离行保留原始值与行号,见 <code>quarantine.parquet</code>。</p>'
+    html += '<p class="note">每个文件均满足：读入行数 = 入库行数 + 隔离行数。隔离行保留原始值与行号，见 <code>quarantine.parquet</code>。</p>'
     if table_exists(con, "quarantine"):
         q = _q(con, f"""
             SELECT source, reason, count(*) FROM quarantine
@@ -226,7 +226,7 @@ def _intake(con, month) -> str:
 @_safe
 def _quality(con, month) -> str:
     if not table_exists(con, "gate_results"):
-        return '<p class="empty">未找到 gate_results 表:数据质量校验环节未运行。</p>'
+        return '<p class="empty">未找到 gate_results 表：数据质量校验环节未运行。</p>'
     rows = _q(con, f"""
         SELECT source, count(*), count(*) FILTER (WHERE success),
                count(*) FILTER (WHERE NOT success OR success IS NULL)
@@ -258,7 +258,7 @@ def _matching(con, month, rows) -> str:
             SELECT method, blocking_key, sum(candidate_pairs), sum(links)
             FROM link_stats WHERE {month_match('run_month', month)}
             GROUP BY ALL ORDER BY method, blocking_key""")
-        html += "<h3>记录链接(按方式与分块键)</h3>" + table(
+        html += "<h3>记录链接（按方式与分块键）</h3>" + table(
             ["匹配方式", "分块键", "候选对数", "链接数", "链接率"],
             [[_label(MATCH_METHODS, m), b, fmt_int(c), fmt_int(l), fmt_pct(l or 0, c)]
              for m, b, c, l in ls], {2, 3, 4})
@@ -272,7 +272,7 @@ def _matching(con, month, rows) -> str:
                 [[_label(MATCH_METHODS, m), fmt_int(c), fmt_int(l), fmt_pct(l, c)]
                  for m, (c, l) in sorted(by_m.items(), key=lambda x: str(x[0]))], {1, 2, 3})
     else:
-        html += '<p class="empty">未找到 link_stats 表:记录链接环节未运行。</p>'
+        html += '<p class="empty">未找到 link_stats 表：记录链接环节未运行。</p>'
     counts = defaultdict(int)
     for r in rows:
         counts[r["match_method"] or ""] += 1
@@ -284,7 +284,7 @@ def _matching(con, month, rows) -> str:
         {1, 2})
     if order:
         html += '<div class="chart">' + charts.hbar_chart(
-            [(MATCH_METHODS.get(m, m or "(空)"), counts[m]) for m in order], color=charts.PALETTE[2]) + "</div>"
+            [(MATCH_METHODS.get(m, m or "（空）"), counts[m]) for m in order], color=charts.PALETTE[2]) + "</div>"
     return html
 
 
@@ -313,7 +313,7 @@ def _beneficiaries(rows, catalogue) -> str:
         ptype.setdefault(r["policy_code"], BENEFICIARY_TYPES.get(r["beneficiary_type"], ""))
     tot_b = set().union(*[v[1] for v in per_policy.values()]) if per_policy else set()
     html = "<h3>按政策</h3>" + table(
-        ["政策", "受益主体类型", "名单条数", "受益主体数", "补贴金额(元)"],
+        ["政策", "受益主体类型", "名单条数", "受益主体数", "补贴金额（元）"],
         [[policy_name(c, catalogue), ptype.get(c, ""), fmt_int(per_policy[c][0]) if c in per_policy else "0",
           fmt_int(len(per_policy[c][1])) if c in per_policy else "0",
           fmt_money(per_policy[c][2]) if c in per_policy else "0.00"] for c in all_codes],
@@ -323,9 +323,9 @@ def _beneficiaries(rows, catalogue) -> str:
     if codes:
         html += '<div class="chart">' + charts.hbar_chart(
             [(policy_name(c, catalogue), per_policy[c][2]) for c in codes], money=True,
-            title="各政策补贴金额(元)") + "</div>"
+            title="各政策补贴金额（元）") + "</div>"
     leagues = list(LEAGUES) + sorted(lg for lg in per_league if lg not in LEAGUES)
-    hdr = ["盟市"] + [policy_name(c, catalogue) for c in codes] + ["受益主体数", "金额合计(元)"]
+    hdr = ["盟市"] + [policy_name(c, catalogue) for c in codes] + ["受益主体数", "金额合计（元）"]
     body = []
     for lg in leagues:
         pl = per_league.get(lg)
@@ -333,21 +333,21 @@ def _beneficiaries(rows, catalogue) -> str:
             (f"{len(cell[(c, lg)][0]):,} 个 / {fmt_money(cell[(c, lg)][1])}" if (c, lg) in cell else "—")
             for c in codes] + [fmt_int(len(pl[0])) if pl else "0", fmt_money(pl[1]) if pl else "0.00"])
     nc = set(range(1, len(hdr)))
-    html += "<h3>按盟市 × 政策(受益主体数 / 金额)</h3>" + table(
+    html += "<h3>按盟市 × 政策（受益主体数 / 金额）</h3>" + table(
         hdr, body, nc,
         ["合计"] + [f"{len(per_policy[c][1]):,} 个 / {fmt_money(per_policy[c][2])}" for c in codes]
         + [fmt_int(len(tot_b)), fmt_money(sum((v[2] for v in per_policy.values()), Decimal('0.00')))])
     series = [(policy_name(c, catalogue), {league_name(lg): cell[(c, lg)][1] for lg in leagues if (c, lg) in cell})
               for c in codes]
     html += '<div class="chart">' + charts.stacked_hbar_chart(
-        [league_name(lg) for lg in leagues], series, title="各盟市补贴金额(元,按政策堆叠)") + "</div>"
+        [league_name(lg) for lg in leagues], series, title="各盟市补贴金额（元，按政策堆叠）") + "</div>"
     return html
 
 
 @_safe
 def _review(con, month) -> str:
     if not table_exists(con, "review_queue"):
-        return '<p class="empty">本月无待人工复核的候选链接(review_queue 表不存在)。</p>'
+        return '<p class="empty">本月无待人工复核的候选链接（review_queue 表不存在）。</p>'
     cols = table_columns(con, "review_queue")
     kind = "kind" if "kind" in cols else "NULL"
     score = "score" if "score" in cols else "NULL"
@@ -357,7 +357,7 @@ def _review(con, month) -> str:
         GROUP BY ALL ORDER BY 1""")
     total = sum(r[1] for r in rows)
     kinds = {"person": "人员", "firm": "单位"}
-    html = f'<p>本月待人工复核的灰区候选链接共 <strong>{fmt_int(total)}</strong> 对。它们<strong>不在</strong>本月名单中,由经办人员确认后在下次运行中生效。</p>'
+    html = f'<p>本月待人工复核的灰区候选链接共 <strong>{fmt_int(total)}</strong> 对。它们<strong>不在</strong>本月名单中，由经办人员确认后在下次运行中生效。</p>'
     html += table(
         ["类型", "候选对数", "最低得分", "平均得分", "最高得分"],
         [[_label(kinds, k), fmt_int(n), _score(mn), _score(av), _score(mx)] for k, n, mn, av, mx in rows],
@@ -393,7 +393,7 @@ def _exclusions(con, month, catalogue) -> str:
 @_safe
 def _verification(con, month, catalogue) -> str:
     if not table_exists(con, "verification_findings"):
-        return '<p class="empty">核查环节本次未运行(未找到 verification_findings 表)。</p>'
+        return '<p class="empty">核查环节本次未运行（未找到 verification_findings 表）。</p>'
     rows = _q(con, f"""
         SELECT check_code, any_value(check_name ORDER BY check_name), league_code, count(*)
         FROM verification_findings WHERE {month_match('run_month', month)}
@@ -425,7 +425,7 @@ def _verification(con, month, catalogue) -> str:
               FROM verification_findings WHERE {month_match('run_month', month)})
         WHERE rn <= 3 ORDER BY check_code, rn""")
     if ex:
-        html += "<h3>发现示例(每项最多 3 条,证件号已脱敏)</h3>" + table(
+        html += "<h3>发现示例（每项最多 3 条，证件号已脱敏）</h3>" + table(
             ["核查项目", "政策", "受益人证件号码", "行政区划代码"],
             [[n, policy_name(p, catalogue), mask_id(i), r or ""] for n, p, i, r in ex])
     if table_exists(con, "verification_sample"):
@@ -435,14 +435,14 @@ def _verification(con, month, catalogue) -> str:
                    {'persons' if 'persons' in cols else 'NULL'}, {'months' if 'months' in cols else 'NULL'}
             FROM verification_sample WHERE {month_match('run_month', month)}
             ORDER BY 3 DESC NULLS LAST, employer_uscc""")
-        html += f"<h3>联合核查抽样企业(共 {fmt_int(len(sample))} 家,完整名单见 verification/spot_check_sample.csv)</h3>"
+        html += f"<h3>联合核查抽样企业（共 {fmt_int(len(sample))} 家，完整名单见 verification/spot_check_sample.csv）</h3>"
         html += table(
-            ["单位统一社会信用代码", "入选原因", "近12个月补贴金额(元)", "人数", "月数"],
+            ["单位统一社会信用代码", "入选原因", "近12个月补贴金额（元）", "人数", "月数"],
             [[mask_id(u), r, fmt_money(a) if a is not None else "—", fmt_int(p) if p is not None else "—",
               fmt_int(m) if m is not None else "—"] for u, r, a, p, m in sample[:15]],
             {2, 3, 4})
     else:
-        html += '<p class="empty">未找到 verification_sample 表:本次未生成抽样名单。</p>'
+        html += '<p class="empty">未找到 verification_sample 表：本次未生成抽样名单。</p>'
     return html
 
 
@@ -457,7 +457,7 @@ def _trend(con, month) -> str:
         GROUP BY m ORDER BY m DESC LIMIT 12""")
     rows = sorted(rows)
     if len(rows) <= 1:
-        return '<p class="empty">仅有本月运行结果,暂无可比较的历史月份。</p>'
+        return '<p class="empty">仅有本月运行结果，暂无可比较的历史月份。</p>'
     body, prev = [], None
     for m, n, b, a in rows:
         a = a or Decimal("0")
@@ -466,19 +466,19 @@ def _trend(con, month) -> str:
         prev = a
     html = '<div class="chart">' + charts.column_line_chart(
         [(m, a or 0, b) for m, _n, b, a in rows], title="近月新增补贴金额与受益主体数",
-        bar_label="补贴金额(元)", line_label="受益主体数") + "</div>"
-    html += table(["月份", "名单条数", "受益主体数", "补贴金额(元)", "金额环比"], body, {1, 2, 3, 4})
+        bar_label="补贴金额（元）", line_label="受益主体数") + "</div>"
+    html += table(["月份", "名单条数", "受益主体数", "补贴金额（元）", "金额环比"], body, {1, 2, 3, 4})
     return html
 
 
 def _about(ctx) -> str:
     params = ctx.get("parameters") or {}
     prow = [[k, _param(v)] for k, v in sorted(params.items())]
-    html = f"<p>代码版本:<code>{_e(ctx.get('code_version') or '未知')}</code>;运行月份:{_e(ctx['month'])}。</p>"
+    html = f"<p>代码版本：<code>{_e(ctx.get('code_version') or '未知')}</code>；运行月份：{_e(ctx['month'])}。</p>"
     if prow:
         html += "<h3>参数</h3>" + table(["参数", "取值"], prow)
     html += ('<p class="note">本页所有身份证号、统一社会信用代码、姓名和电话均已脱敏'
-             "(如 150102********123X、张*伟、138****5678)。各文件的校验值见 manifest.json。</p>")
+             "（如 150102********123X、张*伟、138****5678）。各文件的校验值见 manifest.json。</p>")
     return html
 
 

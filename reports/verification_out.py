@@ -35,7 +35,7 @@ HEADERS_ZH = {
     "count": "发现数",
 }
 
-NOT_RUN_TEXT = "核查环节本次未运行(仓库中没有 verification_findings 表),本目录无核查结果。\r\n"
+NOT_RUN_TEXT = "核查环节本次未运行（仓库中没有 verification_findings 表），本目录无核查结果。\r\n"
 
 
 def _cell(v) -> str:
