@@ -347,9 +347,11 @@ def test_paid_after_death(wh):
     assert flagged == {month_after, one_off_after, pending_one_off}
     assert month_of_death not in flagged and one_off_same_day not in flagged
     facts = {f["application_id"]: f["facts"] for f in wh.findings("2025-05", "paid_after_death")}
-    assert facts[month_after].startswith("补贴所属期2025-04晚于死亡当月（死亡日期2025-03-20）")
-    assert facts[one_off_after].startswith("死亡日期2025-03-20，补贴于2025-03-21拨付")
-    assert "申领仍在办理（状态：已受理）" in facts[pending_one_off]
+    assert facts[month_after] == (
+        f"死亡日期2025-03-20，补贴所属期2025-04晚于死亡当月；企业吸纳就业社会保险补贴 812.34元，2025-05-10拨付，申领主体：单位 {FIRM_A}"
+    )
+    assert facts[one_off_after].startswith("死亡日期2025-03-20，一次性补贴于死亡后拨付；一次性扩岗补助 1500.00元，2025-03-21拨付")
+    assert facts[pending_one_off].startswith("死亡日期2025-03-20，死亡后申领仍在办理；求职创业补贴 1500.00元，尚未拨付（状态：已受理）")
 
 
 def test_duplicate_one_off_any_firm_any_region(wh):
@@ -559,3 +561,15 @@ def test_take_up_of_earlier_listings(wh):
     assert take_up["by_listing_month"] == [
         {"listing_month": "2025-09", "decisions": 4, "paid": 2, "paid_within_deadline": 1}
     ]
+
+
+def test_empty_status_and_amount_still_give_readable_facts(wh):
+    # an empty 办理状态 is not a rejection, and an empty amount never blanks the facts
+    wh.add("lnk_fiscal_staff", id_number=P1, work_unit=None)
+    case = wh.grant(apply_date=D(2025, 9, 1), status=None, amount=None, policy_code=None)
+    wh.run("2025-10")
+    findings = wh.findings("2025-10")
+    assert {f["check_code"] for f in findings} == {"overdue_acceptance", "paid_to_fiscal_staff", "beneficiary_not_linked"}
+    assert all(f["application_id"] == case and f["facts"] for f in findings)
+    fiscal = next(f for f in findings if f["check_code"] == "paid_to_fiscal_staff")
+    assert fiscal["facts"].startswith("受益人在财政供养人员名单中（工作单位：单位不详）；政策不详 金额不详，尚未拨付（状态：无）")

@@ -42,7 +42,7 @@ SELECT
     region_code,
     '申领单位' || applicant_id || coalesce('（' || firm_names.firm_name || '）', '')
         || '与受益人既无用工备案，也无该单位为其缴纳社会保险的记录；'
-        || policy_name || ' ' || amount || '元'
+        || policy_name || ' ' || fact_amount(amount)
         || CASE WHEN subsidy_month IS NOT NULL THEN '（所属期' || fact_month(subsidy_month) || '）' ELSE '' END
         || '，' || fact_payment(pay_date, status) AS facts
 FROM unlinked_grants

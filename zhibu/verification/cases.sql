@@ -3,7 +3,8 @@
 --
 -- A stage counts as done when its own date is filled, when a later stage's date is filled, or when
 -- the status says so (a status of 已审核 with an empty 受理日期 has evidently been accepted).
--- Rejected cases (不予受理 / 审核不通过) are closed: they wait for nothing.
+-- Rejected cases (不予受理 / 审核不通过) are closed: they wait for nothing. An empty status is
+-- not a rejection.
 CREATE OR REPLACE TEMP TABLE ver_cases AS
 WITH ledger AS (
     SELECT * FROM lnk_subsidy_ledger
@@ -12,12 +13,12 @@ WITH ledger AS (
 stages_reached AS (
     SELECT
         ledger.*,
-        status IN ('不予受理', '审核不通过') AS is_rejected,
+        coalesce(status, '') IN ('不予受理', '审核不通过') AS is_rejected,
         (accept_date IS NOT NULL OR review_date IS NOT NULL OR pay_date IS NOT NULL
-            OR status IN ('已受理', '已审核', '已拨付')) AS is_accepted,
+            OR coalesce(status, '') IN ('已受理', '已审核', '已拨付')) AS is_accepted,
         (review_date IS NOT NULL OR pay_date IS NOT NULL
-            OR status IN ('已审核', '已拨付')) AS is_reviewed,
-        (pay_date IS NOT NULL OR status = '已拨付') AS is_paid
+            OR coalesce(status, '') IN ('已审核', '已拨付')) AS is_reviewed,
+        (pay_date IS NOT NULL OR coalesce(status, '') = '已拨付') AS is_paid
     FROM ledger
 ),
 
@@ -40,7 +41,7 @@ SELECT
         WHEN 'review' THEN accept_date
         WHEN 'payment' THEN review_date
     END AS waiting_since,
-    coalesce(policy.policy_name, waiting.policy_code) AS policy_name,
+    coalesce(policy.policy_name, waiting.policy_code, '政策不详') AS policy_name,
     coalesce(policy.is_one_off, false) AS is_one_off,
     left(waiting.region_code, 4) || '00' AS league_code
 FROM waiting

@@ -5,7 +5,7 @@ WITH one_off_grants AS (
     SELECT
         *,
         application_id || '（' || coalesce(applicant_id, '申领主体不详') || '，区划' || coalesce(region_code, '不详')
-            || '，' || amount || '元，' || fact_payment(pay_date, status) || '）' AS grant_summary
+            || '，' || fact_amount(amount) || '，' || fact_payment(pay_date, status) || '）' AS grant_summary
     FROM ver_cases
     WHERE is_one_off AND NOT is_rejected AND beneficiary_id_number IS NOT NULL
 ),

@@ -83,7 +83,7 @@ SELECT
     g.policy_code,
     g.beneficiary_id_number,
     g.region_code,
-    r.reasons || '；' || g.policy_name || ' ' || g.amount || '元，' || fact_payment(g.pay_date, g.status)
+    r.reasons || '；' || g.policy_name || ' ' || fact_amount(g.amount) || '，' || fact_payment(g.pay_date, g.status)
         || '，' || fact_applicant(g.applicant_type, g.applicant_id) AS facts
 FROM reasons_per_grant AS r
 JOIN handled_grants AS g USING (application_id)

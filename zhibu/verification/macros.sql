@@ -9,3 +9,4 @@ CREATE OR REPLACE TEMP MACRO fact_payment(pay_date, status) AS
          ELSE '尚未拨付（状态：' || coalesce(status, '无') || '）' END;
 CREATE OR REPLACE TEMP MACRO fact_applicant(applicant_type, applicant_id) AS
     '申领主体：' || coalesce(applicant_type, '类型不详') || ' ' || coalesce(applicant_id, '证件号不详');
+CREATE OR REPLACE TEMP MACRO fact_amount(amount) AS coalesce(amount::VARCHAR || '元', '金额不详');

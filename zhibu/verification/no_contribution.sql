@@ -56,7 +56,7 @@ SELECT
     beneficiary_id_number,
     region_code,
     policy_name || '所属期' || fact_month(subsidy_month) || '：' || missing
-        || '；补贴' || amount || '元，' || fact_payment(pay_date, status) AS facts
+        || '；补贴' || fact_amount(amount) || '，' || fact_payment(pay_date, status) AS facts
 FROM (
     SELECT * FROM hiring_months_without_contribution
     UNION ALL BY NAME

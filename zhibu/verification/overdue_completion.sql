@@ -38,6 +38,6 @@ SELECT
         || '，用时' || workdays_taken || '个工作日，'
         || CASE WHEN workdays_late > 0 THEN '超期' || workdays_late || '个工作日'
                 ELSE '于时限日后的非工作日拨付' END
-        || '；' || policy_name || ' ' || amount || '元，' || fact_applicant(applicant_type, applicant_id)
+        || '；' || policy_name || ' ' || fact_amount(amount) || '，' || fact_applicant(applicant_type, applicant_id)
         AS facts
 FROM paid_late

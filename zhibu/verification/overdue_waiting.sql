@@ -41,6 +41,6 @@ SELECT
         || '，截至' || fact_day($as_of::DATE) || '仍未' || awaited_label
         || '，' || CASE WHEN workdays_late > 0 THEN '超期' || workdays_late || '个工作日'
                         ELSE '已过时限日（其后尚无工作日）' END
-        || '；' || policy_name || ' ' || amount || '元，' || fact_applicant(applicant_type, applicant_id)
+        || '；' || policy_name || ' ' || fact_amount(amount) || '，' || fact_applicant(applicant_type, applicant_id)
         AS facts
 FROM overdue_cases

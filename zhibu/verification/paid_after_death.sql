@@ -21,17 +21,15 @@ grants_of_deceased AS (
 ),
 
 months_after_death AS (
-    SELECT *, '补贴所属期' || fact_month(subsidy_month) || '晚于死亡当月（死亡日期' || fact_day(death_date) || '）' AS what
+    SELECT *, '死亡日期' || fact_day(death_date) || '，补贴所属期' || fact_month(subsidy_month) || '晚于死亡当月' AS what
     FROM grants_of_deceased
     WHERE is_monthly AND subsidy_month > date_trunc('month', death_date)
 ),
 
 one_off_after_death AS (
     SELECT *,
-        CASE WHEN pay_date IS NOT NULL
-             THEN '死亡日期' || fact_day(death_date) || '，补贴于' || fact_day(pay_date) || '拨付'
-             ELSE '死亡日期' || fact_day(death_date) || '，申领仍在办理（状态：' || coalesce(status, '无') || '）'
-        END AS what
+        '死亡日期' || fact_day(death_date) || '，'
+            || CASE WHEN pay_date IS NOT NULL THEN '一次性补贴于死亡后拨付' ELSE '死亡后申领仍在办理' END AS what
     FROM grants_of_deceased
     WHERE NOT is_monthly
       AND (pay_date > death_date OR (pay_date IS NULL AND death_date <= $as_of))
@@ -44,7 +42,7 @@ SELECT
     policy_code,
     beneficiary_id_number,
     region_code,
-    what || '；' || policy_name || ' ' || amount || '元，' || fact_payment(pay_date, status)
+    what || '；' || policy_name || ' ' || fact_amount(amount) || '，' || fact_payment(pay_date, status)
         || '，' || fact_applicant(applicant_type, applicant_id) AS facts
 FROM (
     SELECT * FROM months_after_death

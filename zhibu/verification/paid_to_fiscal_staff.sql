@@ -26,7 +26,7 @@ SELECT
     beneficiary_id_number,
     region_code,
     '受益人在财政供养人员名单中（工作单位：' || work_units || '）；'
-        || policy_name || ' ' || amount || '元'
+        || policy_name || ' ' || fact_amount(amount)
         || CASE WHEN subsidy_month IS NOT NULL THEN '（所属期' || fact_month(subsidy_month) || '）' ELSE '' END
         || '，' || fact_payment(pay_date, status) || '，' || fact_applicant(applicant_type, applicant_id)
         AS facts
