@@ -573,3 +573,12 @@ def test_empty_status_and_amount_still_give_readable_facts(wh):
     assert all(f["application_id"] == case and f["facts"] for f in findings)
     fiscal = next(f for f in findings if f["check_code"] == "paid_to_fiscal_staff")
     assert fiscal["facts"].startswith("受益人在财政供养人员名单中（工作单位：单位不详）；政策不详 金额不详，尚未拨付（状态：无）")
+
+
+def test_facts_are_deterministic_with_several_work_units(wh):
+    for unit in ("乙单位", "甲单位", "丙单位"):
+        wh.add("lnk_fiscal_staff", id_number=P1, work_unit=unit)
+    wh.paid_grant(D(2025, 5, 10))
+    wh.run("2025-05")
+    (f,) = wh.findings("2025-05", "paid_to_fiscal_staff")
+    assert "工作单位：丙单位、乙单位、甲单位" in f["facts"]

@@ -6,7 +6,7 @@ WITH grants AS (
 ),
 
 fiscal_staff AS (
-    SELECT id_number, string_agg(DISTINCT coalesce(work_unit, '单位不详'), '、') AS work_units
+    SELECT id_number, string_agg(DISTINCT coalesce(work_unit, '单位不详'), '、' ORDER BY coalesce(work_unit, '单位不详')) AS work_units
     FROM lnk_fiscal_staff
     WHERE id_number IS NOT NULL
     GROUP BY id_number
