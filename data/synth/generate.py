@@ -1,0 +1,319 @@
+"""Orchestration: build the background, plant the scenarios, render every source × month with
+noise, write the files and the truth."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import random
+import shutil
+import time
+from pathlib import Path
+
+from .db import Con
+
+from . import background as B
+from . import noise as NZ
+from . import scenarios as SC
+from .firms import build_entities
+from .ids import sql_macros
+from .population import build_persons_raw, finalize_persons, role_counts
+from .schema import ENUM_BAD_VALUE, FORMAT_PLAN, ID_NAME_PAIRS, REQUIRED, SOURCES
+from .writers import write
+
+NAMED_SCALES = {"sample": 0.0005, "tiny": 0.0002}
+EXT = {"csv": "csv", "xlsx": "xlsx", "parquet": "parquet"}
+
+
+def parse_months(spec) -> list[str]:
+    """'2025-03..2025-06' or '2025-03,2025-04' or a list."""
+    if isinstance(spec, (list, tuple)):
+        items = []
+        for s in spec:
+            items += parse_months(s)
+        return items
+    spec = spec.strip()
+    if ".." in spec:
+        a, b = spec.split("..")
+        y, m = map(int, a.split("-"))
+        y2, m2 = map(int, b.split("-"))
+        out = []
+        while (y, m) <= (y2, m2):
+            out.append(f"{y:04d}-{m:02d}")
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        return out
+    return [s.strip() for s in spec.split(",") if s.strip()]
+
+
+def parse_scale(s) -> float:
+    if isinstance(s, str):
+        return NAMED_SCALES[s] if s in NAMED_SCALES else float(s)
+    return float(s)
+
+
+def _file_plan(source: str, mi: int, formats: str, seed: int) -> tuple[str, str]:
+    if formats == "mixed":
+        plan = FORMAT_PLAN[source]
+        return plan[(mi + seed) % len(plan)]
+    if formats in ("csv", "csv-utf8"):
+        return ("csv", "utf-8")
+    if formats == "parquet":
+        return ("parquet", "")
+    if formats == "xlsx":
+        return ("xlsx", "")
+    raise ValueError(f"unknown formats={formats!r}")
+
+
+def generate(months, scale, seed: int, out: Path, formats: str = "mixed",
+             noise: NZ.NoiseConfig | None = None, threads: int | None = None) -> dict:
+    """Generate ``OUT/incoming/<month>/<source>.<ext>`` and ``OUT/truth/*.parquet``.
+
+    Returns a summary dict (rows per file, timings, scenario counts)."""
+    t0 = time.time()
+    timings: dict = {}
+    months = parse_months(months)
+    scale = parse_scale(scale)
+    cfg = noise or NZ.NoiseConfig()
+    out = Path(out)
+    mdates = [dt.date(int(m[:4]), int(m[5:7]), 1) for m in months]
+    if (out / "incoming").exists():
+        for m in months:
+            shutil.rmtree(out / "incoming" / m, ignore_errors=True)
+    shutil.rmtree(out / "truth", ignore_errors=True)
+    (out / "truth").mkdir(parents=True, exist_ok=True)
+    tmpdb = out / ".synth_work.duckdb"
+    for p in (tmpdb, Path(str(tmpdb) + ".wal")):
+        if p.exists():
+            p.unlink()
+    con = Con(str(tmpdb))
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    con.execute("SET preserve_insertion_order = true")
+    for m in sql_macros():
+        con.execute(m)
+
+    counts = role_counts(scale, len(months))
+    counts["_scale"] = scale
+    ctx = B.Ctx(seed=seed, months=mdates, ranges={}, counts=counts)
+    ref = mdates[0]
+    ctx.ranges = build_persons_raw(con, seed, {k: v for k, v in counts.items() if not k.startswith("_")}, ref, ref.year)
+    n_bg_persons = max(e for _, e in ctx.ranges.values())
+    build_entities(con, seed, counts["legal_rep"], ref, mdates, ctx.ranges["legal_rep"][0])
+    n_bg_entities = con.execute("SELECT count(*) FROM entities").fetchone()[0]
+    # planted scenarios (Python, small): their persons join the ID assignment
+    t1 = time.time()
+    plant = SC.build(ctx, n_bg_persons, n_bg_entities)
+    plant.register_persons(con)
+    finalize_persons(con, seed)
+    plant.resolve_ids(con)
+    plant.register(con)
+    timings["scenarios"] = round(time.time() - t1, 2)
+    B.build_employees(con, ctx)
+    timings["background_tables"] = round(time.time() - t0, 2)
+    con.execute("CREATE OR REPLACE TABLE bg_ledger (month VARCHAR, application_id VARCHAR, policy_code VARCHAR, beneficiary_id_number VARCHAR)")
+
+    con.execute("""CREATE OR REPLACE TABLE record_truth (source VARCHAR, month VARCHAR, file VARCHAR, line BIGINT,
+        field VARCHAR, kind VARCHAR, value_written VARCHAR, value_true VARCHAR, name_field VARCHAR,
+        name_written VARCHAR, name_true VARCHAR, noise VARCHAR, row_noise VARCHAR, planted BOOLEAN, bad VARCHAR)""")
+    con.execute("""CREATE OR REPLACE TABLE expected_quarantine (source VARCHAR, month VARCHAR, file VARCHAR,
+        line BIGINT, reason VARCHAR, field VARCHAR, value_written VARCHAR)""")
+    files = []
+    for mi, (m, md) in enumerate(zip(months, mdates)):
+        for source in SOURCES:
+            t2 = time.time()
+            fmt, enc = _file_plan(source, mi, formats, seed)
+            path = out / "incoming" / m / f"{source}.{EXT[fmt]}"
+            n = _render_file(con, ctx, cfg, source, mi, m, md, fmt, enc, path, plant)
+            files.append({"month": m, "source": source, "file": str(path.relative_to(out)), "format": fmt,
+                          "encoding": enc or None, "rows": n, "bytes": path.stat().st_size,
+                          "seconds": round(time.time() - t2, 2)})
+
+    t3 = time.time()
+    truth = out / "truth"
+    con.execute(f"""COPY (SELECT pidx, role, id_number, name, CASE WHEN male THEN '男' ELSE '女' END AS sex,
+        birth_date, region_code, left(region_code, 4) || '00' AS league_code, phone, hh AS household_index,
+        planted FROM (SELECT *, false AS planted FROM persons WHERE pidx < {plant.first_pidx}
+                      UNION ALL BY NAME SELECT *, true AS planted FROM persons WHERE pidx >= {plant.first_pidx})
+        ORDER BY pidx) TO '{truth / 'persons.parquet'}' (FORMAT parquet, COMPRESSION zstd)""")
+    con.execute(f"""COPY (SELECT e.uscc, e.name, e.entity_type, e.enterprise_scale, p.id_number AS legal_rep_id_number,
+        e.established_date, e.final_status, e.status_date, e.serious_dishonest, e.region_code, e.phone,
+        e.eidx >= {plant.first_eidx} AS planted
+        FROM entities e JOIN persons p ON p.pidx = e.legal_rep_pidx ORDER BY e.eidx)
+        TO '{truth / 'firms.parquet'}' (FORMAT parquet, COMPRESSION zstd)""")
+    con.execute(f"""COPY (SELECT * FROM record_truth ORDER BY month, source, line, field)
+        TO '{truth / 'record_truth.parquet'}' (FORMAT parquet, COMPRESSION zstd)""")
+    con.execute(f"""COPY (SELECT * FROM expected_quarantine ORDER BY month, source, line, field)
+        TO '{truth / 'expected_quarantine.parquet'}' (FORMAT parquet, COMPRESSION zstd)""")
+    plant.write_truth(con, truth)
+    timings["truth"] = round(time.time() - t3, 2)
+    summary = {
+        "months": months, "scale": scale, "seed": seed, "formats": formats, "noise": cfg.as_dict(),
+        "files": files, "scenario_counts": plant.counts(),
+        "persons": con.execute("SELECT count(*) FROM persons").fetchone()[0],
+        "entities": con.execute("SELECT count(*) FROM entities").fetchone()[0],
+    }
+    con.close()
+    for p in (tmpdb, Path(str(tmpdb) + ".wal")):
+        if p.exists():
+            p.unlink()
+    timings["total"] = round(time.time() - t0, 2)
+    summary["timings"] = timings
+    # manifest without timings, so that it is reproducible byte for byte
+    man = {k: v for k, v in summary.items() if k != "timings"}
+    man["files"] = [{k: v for k, v in f.items() if k != "seconds"} for f in files]
+    (truth / "manifest.json").write_text(json.dumps(man, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
+    return summary
+
+
+def _render_file(con, ctx, cfg, source, mi, m, md, fmt, enc, path, plant) -> int:
+    seed = ctx.seed
+    cols = SOURCES[source]
+    rng = random.Random(f"{seed}:{source}:{m}")
+    date_styles = NZ.DATE_STYLES + (["excel_serial"] if fmt == "xlsx" else [])
+    dominant = rng.choice(date_styles + (["excel_serial"] * 3 if fmt == "xlsx" and source == "graduates" else []))
+    if fmt == "xlsx" and source == "graduates":
+        dominant = "excel_serial"
+    month_dom = rng.choice(["compact", "dash"])
+    fseed = seed * 1000 + mi * 10 + list(SOURCES).index(source)
+
+    bg = B.SOURCE_SQL[source](ctx, mi, md)
+    names = [c for c, _, _ in cols]
+    sel = ", ".join(names)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE stg AS
+        SELECT pk, planted, force, {sel} FROM ({bg})
+        UNION ALL SELECT pk, planted, force, {sel} FROM planted_{source} WHERE month = '{m}'""")
+
+    kinds, applied = [], []
+    for c, h, t in cols:
+        k = None
+        if t == "id":
+            k = NZ.id_kind(c, cfg, fseed, allow_scientific=(c == "id_number" and fmt != "parquet"))
+            a = NZ.id_apply(c, f"k_{c}", fseed)
+        elif t == "applicant":
+            k = (f"CASE WHEN applicant_type = '个人' THEN ({NZ.id_kind(c, cfg, fseed, False)}) "
+                 f"ELSE ({NZ.uscc_kind(c, cfg, fseed)}) END")
+            a = (f"CASE WHEN applicant_type = '个人' THEN ({NZ.id_apply(c, f'k_{c}', fseed)}) "
+                 f"ELSE ({NZ.uscc_apply(c, f'k_{c}', fseed)}) END")
+        elif t == "uscc":
+            k = NZ.uscc_kind(c, cfg, fseed)
+            a = NZ.uscc_apply(c, f"k_{c}", fseed)
+        elif t == "name":
+            k = NZ.name_kind(c, cfg, fseed)
+            a = NZ.name_apply(c, f"k_{c}", fseed)
+        elif t == "firm_name":
+            k = NZ.firm_name_kind(c, cfg, fseed)
+            a = NZ.firm_name_apply(c, f"k_{c}", fseed)
+        elif t == "phone":
+            k = NZ.phone_kind(c, cfg, fseed)
+            a = NZ.phone_apply(c, f"k_{c}")
+        elif t == "date":
+            k = NZ.date_kind(c, cfg, fseed, dominant, date_styles)
+            a = NZ.date_apply(c, f"k_{c}")
+        elif t == "month":
+            k = NZ.month_kind(c, cfg, fseed, month_dom)
+            a = NZ.month_apply(c, f"k_{c}")
+        elif t == "money":
+            k = NZ.money_kind(c, cfg, fseed)
+            a = NZ.money_apply(c, f"k_{c}")
+        elif t == "bool":
+            a = f"CASE WHEN {c} THEN '是' WHEN NOT {c} THEN '否' END"
+        else:
+            a = f"{c}::VARCHAR"
+        if k is not None:
+            kinds.append(f"CASE WHEN {c} IS NULL THEN NULL ELSE ({k}) END AS k_{c}")
+        else:
+            kinds.append(f"NULL::VARCHAR AS k_{c}")
+        applied.append((c, t, a))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE stg_k AS SELECT *, {', '.join(kinds)} FROM stg")
+    wcols = []
+    for c, t, a in applied:
+        wcols.append(f"({a}) AS w_{c}")
+        if t in ("id", "applicant", "uscc", "name", "firm_name", "phone", "money"):
+            # a kind that changed nothing (e.g. swapping two equal digits) is no noise
+            wcols.append(f"CASE WHEN ({a}) IS NOT DISTINCT FROM {c}::VARCHAR THEN NULL ELSE k_{c} END AS n_{c}")
+        elif t in ("date", "month"):
+            wcols.append(f"k_{c} AS n_{c}")
+        else:
+            wcols.append(f"NULL::VARCHAR AS n_{c}")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE w AS SELECT pk, planted, NULL::VARCHAR AS bad,
+        NULL::VARCHAR AS bad_field, {', '.join(c for c in names)}, {', '.join(wcols)} FROM stg_k""")
+    # unknown extra column
+    extra = rng.random() < cfg.extra_column_probability
+    if extra:
+        con.execute(f"""ALTER TABLE w ADD COLUMN w__extra VARCHAR""")
+        con.execute(f"""UPDATE w SET w__extra = CASE hash(pk, 'rmk', {fseed}) % 20 WHEN 0 THEN '补录' WHEN 1 THEN '已核实'
+            WHEN 2 THEN '系统导入' ELSE '' END""")
+    # intentionally bad rows: copies of background rows with one field broken
+    _plant_bad_rows(con, source, cfg, fseed, rng)
+    # line numbers: shuffled order, header = line 1
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE w AS SELECT *, row_number() OVER (ORDER BY hash(pk, 'ord', {fseed}), pk) + 1 AS line FROM w""")
+
+    headers = [h for _, h, _ in cols]
+    order = list(range(len(cols)))
+    rng.shuffle(order)
+    sel_cols = [(f"w_{cols[j][0]}", cols[j][1]) for j in order]
+    if extra:
+        sel_cols.insert(rng.randrange(len(sel_cols) + 1), ("w__extra", "备注"))
+    query = "SELECT " + ", ".join(f'{c} AS "{h}"' for c, h in sel_cols) + " FROM w ORDER BY line"
+    date_headers = {h for c, h, t in cols if t == "date"}
+    id_headers = {h for c, h, t in cols if c == "id_number"}
+    write(con, query, [h for _, h in sel_cols], path, fmt, enc, date_headers, id_headers)
+
+    # truth
+    rel = str(path.name)
+    other_noise = [f"n_{c}" for c, _, t in cols if t in ("date", "month", "money", "phone")]
+    row_noise = f"nullif(concat_ws(';', {', '.join(other_noise)}), '')" if other_noise else "NULL"
+    for idc, namec in ID_NAME_PAIRS[source].items():
+        t = [tt for c, _, tt in cols if c == idc][0]
+        kind = "'firm'" if t == "uscc" else ("CASE WHEN applicant_type = '单位' THEN 'firm' ELSE 'person' END" if t == "applicant" else "'person'")
+        nw = f"w_{namec}" if namec else "NULL"
+        nt = f"{namec}" if namec else "NULL"
+        nn = f"n_{namec}" if namec else "NULL"
+        con.execute(f"""INSERT INTO record_truth SELECT '{source}', '{m}', '{rel}', line, '{idc}', {kind},
+            w_{idc}, {idc}, {f"'{namec}'" if namec else 'NULL'}, {nw}, {nt},
+            nullif(concat_ws(';', n_{idc}, {nn}), ''), {row_noise}, planted, bad
+            FROM w WHERE {idc} IS NOT NULL""")
+    if source == "subsidy_ledger":
+        con.execute(f"""INSERT INTO bg_ledger SELECT '{m}', application_id, policy_code, beneficiary_id_number
+            FROM w WHERE NOT planted AND bad IS NULL""")
+    sci = "id_number" if any(c == "id_number" for c, _, _ in cols) else None
+    con.execute(f"""INSERT INTO expected_quarantine SELECT '{source}', '{m}', '{rel}', line, bad, bad_field, NULL FROM w WHERE bad IS NOT NULL""")
+    if sci:
+        con.execute(f"""INSERT INTO expected_quarantine SELECT '{source}', '{m}', '{rel}', line, 'id_scientific_notation',
+            'id_number', w_id_number FROM w WHERE n_id_number = 'id_scientific' AND bad IS NULL""")
+    return con.execute("SELECT count(*) FROM w").fetchone()[0]
+
+
+def _plant_bad_rows(con, source, cfg, fseed, rng) -> None:
+    n = cfg.bad_rows_per_file
+    if n <= 0:
+        return
+    cols = SOURCES[source]
+    avail = con.execute(f"SELECT count(*) FROM w WHERE NOT planted").fetchone()[0]
+    if avail == 0:
+        return
+    dates = [c for c, _, t in cols if t == "date" and c in REQUIRED[source]] or [c for c, _, t in cols if t == "date"]
+    kinds = ["missing_required"]
+    if dates:
+        kinds.append("bad_date")
+    if source in ENUM_BAD_VALUE:
+        kinds.append("bad_enum")
+    for j in range(n):
+        kind = kinds[j % len(kinds)]
+        if kind == "missing_required":
+            field = REQUIRED[source][rng.randrange(len(REQUIRED[source]))]
+            sets = f"w_{field} = NULL"
+        elif kind == "bad_date":
+            field = dates[rng.randrange(len(dates))]
+            sets = f"w_{field} = '{rng.choice(['2025-02-30', '2025/13/01', '20251341', '2025年2月30日'])}'"
+        else:
+            field, val = ENUM_BAD_VALUE[source]
+            sets = f"w_{field} = '{val}'"
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE bad1 AS SELECT * FROM w WHERE NOT planted AND bad IS NULL
+            ORDER BY hash(pk, 'bad', {j}, {fseed}) LIMIT 1""")
+        if con.execute("SELECT count(*) FROM bad1").fetchone()[0] == 0:
+            return
+        con.execute(f"UPDATE bad1 SET pk = -1 - {j}, bad = '{kind}', bad_field = '{field}', {sets}")
+        if kind == "bad_date":
+            con.execute(f"UPDATE bad1 SET n_{field} = NULL")
+        con.execute("INSERT INTO w SELECT * FROM bad1")
