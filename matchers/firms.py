@@ -29,18 +29,28 @@ _USCC_PATTERN = "[0-9A-HJ-NPQRTUWXY]{18}"
 LINK_COLUMNS = ["raw_uscc", "firm_name", "region_code", "uscc", "method", "score", "agreed", "evidence"]
 
 
-def occurrences_sql(con: duckdb.DuckDBPyConnection) -> str | None:
+def occurrences_sql(con: duckdb.DuckDBPyConnection, person_links: str | None = None) -> str | None:
+    """UNION ALL of every USCC column of every asof_<source> view that exists. `person_links`:
+    a relation (raw_id, person_id) of repaired person IDs, for the shared-employee evidence."""
     selects = []
     for spec in levels.FIRM_ID_COLUMNS:
         cols = relation_columns(con, f"asof_{spec.source}")
-        if cols is None or spec.column not in cols:
-            continue
+        if cols is None or spec.column not in cols or f"{spec.column}_valid" not in cols:
+            continue   # source switched off / not loaded (placeholder view without *_valid)
 
         def col(name: str | None) -> str:
             return name if name and name in cols else "NULL"
 
-        person = (f"CASE WHEN {spec.person}_valid THEN {spec.person} END"
-                  if spec.person and spec.person in cols and f"{spec.person}_valid" in cols else "NULL")
+        join = ""
+        if spec.person and spec.person in cols and f"{spec.person}_valid" in cols:
+            # the employee on the row: a valid ID, or the person its bad ID was linked to
+            person = f"CASE WHEN {spec.person}_valid THEN {spec.person} ELSE _pl.person_id END"
+            join = (f" LEFT JOIN {person_links} _pl ON NOT coalesce({spec.person}_valid, false) "
+                    f"AND _pl.raw_id = {spec.person}") if person_links else ""
+            if not person_links:
+                person = f"CASE WHEN {spec.person}_valid THEN {spec.person} END"
+        else:
+            person = "NULL"
         where = "TRUE" + (f" AND ({spec.where})" if spec.where else "")
         selects.append(
             f"SELECT '{spec.source}' AS source, {spec.column} AS code, "
@@ -49,7 +59,7 @@ def occurrences_sql(con: duckdb.DuckDBPyConnection) -> str | None:
             f"CAST({person} AS VARCHAR) AS person, "
             f"CAST({col('source_file')} AS VARCHAR) AS source_file, "
             f"CAST({col('source_line')} AS BIGINT) AS source_line "
-            f"FROM asof_{spec.source} WHERE {where}"
+            f"FROM asof_{spec.source}{join} WHERE {where}"
         )
     return "\nUNION ALL\n".join(selects) if selects else None
 
@@ -117,8 +127,9 @@ class FirmMatch:
     residue_records: int = 0
 
 
-def match_firms(con: duckdb.DuckDBPyConnection, decisions: Decisions) -> FirmMatch:
-    occurrences = occurrences_sql(con)
+def match_firms(con: duckdb.DuckDBPyConnection, decisions: Decisions,
+                person_links: str | None = None) -> FirmMatch:
+    occurrences = occurrences_sql(con, person_links)
     if occurrences is None:
         return FirmMatch(pd.DataFrame(columns=LINK_COLUMNS), pd.DataFrame(columns=REVIEW_COLUMNS), [])
     _build_tables(con, occurrences)
@@ -137,7 +148,7 @@ def match_firms(con: duckdb.DuckDBPyConnection, decisions: Decisions) -> FirmMat
             FROM _f_occ WHERE code_valid AND code IN (SELECT unnest(?)) GROUP BY code
         """, [wanted]):
             attrs[row["code"]] = row
-    known = con.execute("SELECT count(*) FROM _f_known").fetchone()[0]
+    known = con.execute("SELECT count(*) FROM _f_known").fetchall()[0][0]
     priors = {b.key: b.prior for b in levels.FIRM_BLOCKING}
 
     links, review, stats_pairs, stats_links = [], [], {}, {}

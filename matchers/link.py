@@ -66,7 +66,8 @@ ORDER = {
 
 def default_decisions_file(con: duckdb.DuckDBPyConnection) -> Path | None:
     """`<warehouse dir>/review_decisions.csv` for a file-backed warehouse, else None."""
-    row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    rows = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    row = rows[0] if rows else None
     if not row or not row[0]:
         return None
     return Path(row[0]).resolve().parent / DECISIONS_FILE_NAME
@@ -163,7 +164,13 @@ def link_month(con: duckdb.DuckDBPyConnection, month: str, decisions_file: Path 
     t0 = time.perf_counter()
     persons = match_persons(con, decisions)
     t1 = time.perf_counter()
-    firms = match_firms(con, decisions)
+    # repaired employees count as shared-employee evidence for the firms (one owner per bad ID only)
+    con.register("_person_links_frame", persons.links[["raw_id", "person_id"]])
+    con.execute("""CREATE OR REPLACE TEMP TABLE _p_linked_raw AS
+                   SELECT raw_id, any_value(person_id) AS person_id FROM _person_links_frame
+                   GROUP BY raw_id HAVING count(DISTINCT person_id) = 1""")
+    con.unregister("_person_links_frame")
+    firms = match_firms(con, decisions, person_links="_p_linked_raw")
     t2 = time.perf_counter()
     review = pd.concat([f for f in (persons.review, firms.review) if not f.empty] or [persons.review],
                        ignore_index=True)
@@ -183,7 +190,7 @@ def link_month(con: duckdb.DuckDBPyConnection, month: str, decisions_file: Path 
     for tmp in ("_p_occ", "_f_occ"):
         con.execute(f"DROP VIEW IF EXISTS {tmp}")
     for tmp in ("_p_known", "_p_residue", "_p_pairs_edit", "_p_pairs_fallback", "_p_cand_attrs",
-                "_f_known", "_f_residue", "_f_pairs_edit"):
+                "_f_known", "_f_residue", "_f_pairs_edit", "_p_linked_raw"):
         con.execute(f"DROP TABLE IF EXISTS {tmp}")
 
     def by_method(frame: pd.DataFrame) -> dict:

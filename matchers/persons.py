@@ -125,8 +125,8 @@ def occurrences_sql(con: duckdb.DuckDBPyConnection) -> str | None:
     selects = []
     for spec in levels.PERSON_ID_COLUMNS:
         cols = relation_columns(con, f"asof_{spec.source}")
-        if cols is None or spec.column not in cols:
-            continue
+        if cols is None or spec.column not in cols or f"{spec.column}_valid" not in cols:
+            continue   # source switched off / not loaded (placeholder view without *_valid)
 
         def col(name: str | None) -> str:
             return name if name and name in cols else "NULL"
@@ -249,7 +249,7 @@ def match_persons(con: duckdb.DuckDBPyConnection, decisions: Decisions) -> Perso
     for raw, name, cand in con.execute("SELECT raw, name, candidate FROM _p_pairs_fallback ORDER BY ALL").fetchall():
         fallback_pairs.setdefault((raw, name), []).append(cand)
     attrs = {row["id"]: row for row in records(con, "SELECT * FROM _p_cand_attrs")}
-    known = con.execute("SELECT count(*) FROM _p_known").fetchone()[0]
+    known = con.execute("SELECT count(*) FROM _p_known").fetchall()[0][0]
     priors = {b.key: b.prior for b in levels.PERSON_BLOCKING}
 
     links, review = [], []

@@ -130,7 +130,7 @@ def test_person_repair_cases(con, desc, record, expected):
     got = links(con).get((record["id_number"], record["name"]))
     if expected == "unlinked":
         assert got is None
-        assert con.execute("SELECT count(*) FROM review_queue WHERE run_month = ?", [MONTH]).fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM review_queue WHERE run_month = ?", [MONTH]).fetchall()[0][0] == 0
     else:
         assert got is not None, desc
         assert got[:2] == expected
@@ -160,7 +160,7 @@ def test_ambiguous_two_owner_repair_goes_to_review_and_review_loop(con, tmp_path
     assert queue[0][4:] == ("graduates", "graduates.csv", 2)
     assert stats["review_queue"]["person"] == 2
     # lnk view: unresolved → NULL, raw value kept
-    row = con.execute("SELECT id_number, id_number_raw, id_number_method FROM lnk_graduates").fetchone()
+    row = con.execute("SELECT id_number, id_number_raw, id_number_method FROM lnk_graduates").fetchall()[0]
     assert row == (None, bad, None)
 
     # The analyst confirms owner2 → next run links as `reviewed`, nothing left in the queue.
@@ -171,8 +171,8 @@ def test_ambiguous_two_owner_repair_goes_to_review_and_review_loop(con, tmp_path
         w.writerow(["person", bad, "王伟", owner2, "confirm", "analyst1", "2026-11-02"])
     link_month(con, MONTH)                        # default: <warehouse dir>/review_decisions.csv
     assert links(con)[(bad, "王伟")][:3] == (owner2, "reviewed", 1.0)
-    assert con.execute("SELECT count(*) FROM review_queue WHERE run_month = ?", [MONTH]).fetchone()[0] == 0
-    row = con.execute("SELECT id_number, id_number_raw, id_number_method, id_number_score FROM lnk_graduates").fetchone()
+    assert con.execute("SELECT count(*) FROM review_queue WHERE run_month = ?", [MONTH]).fetchall()[0][0] == 0
+    row = con.execute("SELECT id_number, id_number_raw, id_number_method, id_number_score FROM lnk_graduates").fetchall()[0]
     assert row == (owner2, bad, "reviewed", 1.0)
 
 
@@ -185,7 +185,7 @@ def test_reject_is_never_proposed_again(con, tmp_path):
                          f"person,{bad},王伟,{owner1},reject,analyst1,2026-11-02\n"
                          f"person,{bad},王伟,{owner2},reject,analyst1,2026-11-02\n", encoding="utf-8")
     link_month(con, MONTH, decisions_file=decisions)
-    assert con.execute("SELECT count(*) FROM review_queue WHERE run_month = ?", [MONTH]).fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM review_queue WHERE run_month = ?", [MONTH]).fetchall()[0][0] == 0
     assert (bad, "王伟") not in links(con)
     # Rejecting only one of two owners leaves one exact-name candidate: it may then link on its own.
     decisions.write_text("kind,raw_id,name,candidate_id,decision,reviewer,date\n"
@@ -212,7 +212,7 @@ def test_grey_band_goes_to_review_with_both_records(con):
     link_month(con, MONTH)
     assert (bad, "王小明") not in links(con)
     row = con.execute("SELECT left_id, left_name, left_region, left_phone, right_id, right_name, right_region, "
-                      "score, agreed, reason FROM review_queue").fetchone()
+                      "score, agreed, reason FROM review_queue").fetchall()[0]
     assert row[:7] == (bad, "王小明", "152502", "13800000000", A, "王晓明", "150102")
     assert 0.5 <= row[7] < 0.99 and "name" in row[8] and row[9].startswith("grey band")
 
@@ -265,7 +265,7 @@ def test_firm_cases(con, desc, record, expected):
     link_month(con, MONTH)
     got = con.execute("SELECT uscc, method FROM firm_links WHERE run_month = ?", [MONTH]).fetchall()
     assert got == ([expected] if expected else [])
-    lnk = con.execute("SELECT employer_uscc, employer_uscc_raw FROM lnk_hiring_filing").fetchone()
+    lnk = con.execute("SELECT employer_uscc, employer_uscc_raw FROM lnk_hiring_filing").fetchall()[0]
     assert lnk == ((expected[0] if expected else None), record["employer_uscc"])
 
 
@@ -275,7 +275,7 @@ def test_rerun_replaces_the_month_and_stats(con):
     first = link_month(con, MONTH)
     second = link_month(con, MONTH)
     assert first["person_links"] == second["person_links"] == {"id_repaired": 2}
-    assert con.execute("SELECT count(*) FROM person_links").fetchone()[0] == 2
+    assert con.execute("SELECT count(*) FROM person_links").fetchall()[0][0] == 2
     stats = con.execute("SELECT stage, blocking_key, candidate_pairs, links, method FROM link_stats "
                         "WHERE run_month = ? AND stage = 'person' ORDER BY ALL", [MONTH]).fetchall()
     assert ("person", "id_one_edit", 2, 2, "id_repaired") in stats

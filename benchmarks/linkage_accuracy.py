@@ -1,0 +1,177 @@
+"""Linkage accuracy: precision / recall of ID and USCC repair per corruption kind, and timing.
+
+    # project generator output (data/synth): OUT/incoming/<month>/ + OUT/truth/record_truth.parquet
+    .venv/bin/python -m benchmarks.linkage_accuracy --data OUT --month 2026-10
+    # own corrupted set (benchmarks/linkage_synth.py), any scale (1.0 = 5M persons, 20M SI rows)
+    .venv/bin/python -m benchmarks.linkage_accuracy --synth-scale 0.05
+
+Definitions (per source row × ID column, evaluated on the lnk_<source> views):
+  linked      the written ID failed the check and lnk gives a value
+  correct     linked value = the true ID
+  repairable  the written ID failed the check and the true ID is seen valid somewhere as of M
+  precision = correct / linked;  recall = correct / repairable
+  merged      valid written IDs whose lnk value differs (must be 0), and linked values that
+              stand for more than one true person (must be 0)
+Targets: precision >= 0.999, recall >= 0.99 on repairable records, nothing merged.
+Not part of the test suite.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import duckdb
+
+from matchers.link import link_month
+
+PERSON_COLS = {"social_insurance": ["id_number"], "graduates": ["id_number"], "hiring_filing": ["id_number"],
+               "employment_registration": ["id_number"], "poverty_alleviation": ["id_number"],
+               "fiscal_staff": ["id_number"], "deceased": ["id_number"],
+               "business_registration": ["legal_rep_id_number"],
+               "subsidy_ledger": ["beneficiary_id_number", "applicant_id", "handler_id_number"]}
+FIRM_COLS = {"social_insurance": ["employer_uscc"], "hiring_filing": ["employer_uscc"],
+             "employment_registration": ["employer_uscc"], "business_registration": ["uscc"],
+             "subsidy_ledger": ["applicant_id"]}
+
+
+def _has(con, rel: str) -> bool:
+    try:
+        con.execute(f"DESCRIBE {rel}").fetchall()
+        return True
+    except duckdb.Error:
+        return False
+
+
+def build_eval(con, truth_sql: str) -> None:
+    """eval_rows(source, col, kind, written, truth, id_noise, name_noise, pred, method, valid_written)."""
+    parts = []
+    for source in sorted(set(PERSON_COLS) | set(FIRM_COLS)):
+        if not _has(con, f"lnk_{source}"):
+            continue
+        cols = {r[0] for r in con.execute(f"DESCRIBE lnk_{source}").fetchall()}
+        for col in sorted(set(PERSON_COLS.get(source, [])) | set(FIRM_COLS.get(source, []))):
+            if f"{col}_raw" not in cols:
+                continue
+            parts.append(f"""
+                SELECT t.source, t.col, t.kind, t.written, t.truth, t.id_noise, t.name_noise,
+                       l.{col} AS pred, l.{col}_method AS method, coalesce(l.{col}_valid, false) AS valid_written
+                FROM lnk_{source} l JOIN truth t
+                  ON t.source = '{source}' AND t.col = '{col}' AND t.line = l.source_line
+                 AND t.file = l.source_file AND t.month = strftime(l.extract_month, '%Y-%m')""")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW truth AS {truth_sql}")
+    con.execute("CREATE OR REPLACE TEMP TABLE eval_rows AS " + " UNION ALL ".join(parts))
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE known_valid AS
+        SELECT DISTINCT kind, pred AS code FROM eval_rows WHERE valid_written AND pred IS NOT NULL
+    """)
+
+
+def report(con) -> dict:
+    rows = con.execute("""
+        WITH e AS (
+            SELECT e.*, k.code IS NOT NULL AS repairable FROM eval_rows e
+            LEFT JOIN known_valid k ON k.kind = e.kind AND k.code = e.truth
+            WHERE NOT valid_written AND written IS NOT NULL
+        )
+        SELECT kind, id_noise, name_noise, count(*) AS rows, coalesce(sum(repairable::INT), 0) AS repairable,
+               count(pred) AS linked, coalesce(sum((pred = truth)::INT), 0) AS correct,
+               coalesce(sum((pred IS NOT NULL AND pred <> truth)::INT), 0) AS wrong
+        FROM e GROUP BY ALL ORDER BY ALL
+    """).fetchall()
+    out = {"by_kind": [], "totals": {}}
+    totals: dict[str, list[int]] = {}
+    for kind, idn, nn, n, rep, linked, correct, wrong in rows:
+        out["by_kind"].append({"kind": kind, "id_noise": idn, "name_noise": nn, "rows": n, "repairable": rep,
+                               "linked": linked, "correct": correct, "wrong": wrong,
+                               "precision": round(correct / linked, 5) if linked else None,
+                               "recall": round(correct / rep, 5) if rep else None})
+        t = totals.setdefault(kind, [0, 0, 0, 0, 0])
+        for i, v in enumerate((n, rep, linked, correct, wrong)):
+            t[i] += v
+    for kind, (n, rep, linked, correct, wrong) in totals.items():
+        p = correct / linked if linked else 1.0
+        r = correct / rep if rep else 1.0
+        out["totals"][kind] = {"invalid_rows": n, "repairable": rep, "linked": linked, "correct": correct,
+                               "wrong": wrong, "precision": round(p, 5), "recall": round(r, 5),
+                               "f1": round(2 * p * r / (p + r), 5) if p + r else 0.0}
+    changed = con.execute("SELECT count(*) FROM eval_rows WHERE valid_written AND pred IS DISTINCT FROM written").fetchall()[0][0]
+    merged = con.execute("""SELECT count(*) FROM (SELECT kind, pred FROM eval_rows WHERE pred IS NOT NULL
+                            GROUP BY ALL HAVING count(DISTINCT truth) > 1)""").fetchall()[0][0]
+    methods = con.execute("SELECT kind, coalesce(method, 'unlinked'), count(*) FROM eval_rows "
+                          "WHERE NOT valid_written AND written IS NOT NULL GROUP BY ALL ORDER BY ALL").fetchall()
+    out["valid_ids_changed"] = changed
+    out["linked_values_standing_for_several_true_ids"] = merged
+    out["invalid_rows_by_method"] = [{"kind": k, "method": m, "rows": n} for k, m, n in methods]
+    return out
+
+
+def run_own(scale: float, seed: int, db: str) -> dict:
+    from benchmarks import linkage_synth
+    con = duckdb.connect(db)
+    t0 = time.perf_counter()
+    counts = linkage_synth.build(con, scale=scale, seed=seed)
+    t1 = time.perf_counter()
+    stats = link_month(con, "2026-10")
+    t2 = time.perf_counter()
+    build_eval(con, """SELECT source, col, kind, written, truth, id_noise, name_noise,
+                       source_line AS line, source || '.csv' AS file, '2026-10' AS month FROM bench_truth""")
+    out = {"data": f"own corrupted set (benchmarks/linkage_synth.py), scale {scale}, seed {seed}",
+           "rows": counts, "seconds": {"generate": round(t1 - t0, 2), "link_month": round(t2 - t1, 2)},
+           "link_stats": stats}
+    out.update(report(con))
+    return out
+
+
+def run_generator_output(data: Path, month: str, db: str) -> dict:
+    from schemas.loader import load_month
+    from zhibu.warehouse import create_asof_views
+    con = duckdb.connect(db)
+    months = sorted(p.name for p in (data / "incoming").iterdir() if p.is_dir() and p.name <= month)
+    t0 = time.perf_counter()
+    for m in months:
+        load_month(con, m, data / "incoming" / m)
+    t1 = time.perf_counter()
+    create_asof_views(con, month)
+    stats = link_month(con, month)
+    t2 = time.perf_counter()
+    truth = data / "truth" / "record_truth.parquet"
+    cols = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{truth}')").fetchall()}
+    # noise: ';'-joined kinds of the ID cell and its name cell; split into the ID kind and the name kind
+    noise = "coalesce(noise, '')" if "noise" in cols else "''"
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE gen_truth AS
+        SELECT source, field AS col, kind, value_written AS written, value_true AS truth,
+               coalesce(nullif(regexp_extract({noise}, '((id|uscc)_[a-z0-9_]+)', 1), ''), 'none') AS id_noise,
+               coalesce(nullif(regexp_extract({noise}, '((name|firm)_[a-z0-9_]+)', 1), ''), 'none') AS name_noise,
+               line, file, month
+        FROM read_parquet('{truth}') WHERE month <= '{month}' AND bad IS NULL""")
+    build_eval(con, "SELECT * FROM gen_truth")
+    out = {"data": f"project generator output {data}", "months": months,
+           "seconds": {"load": round(t1 - t0, 2), "link_month": round(t2 - t1, 2)}, "link_stats": stats}
+    out.update(report(con))
+    return out
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, help="generator output folder (incoming/ + truth/)")
+    ap.add_argument("--month", default=None, help="run month YYYY-MM (default: last month in incoming/)")
+    ap.add_argument("--synth-scale", type=float, default=None, help="use the own corrupted set at this scale")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--db", default=":memory:", help="DuckDB file for the run (default in memory)")
+    ap.add_argument("--json", type=Path, help="also write the result here")
+    args = ap.parse_args(argv)
+    if args.data:
+        month = args.month or sorted(p.name for p in (args.data / "incoming").iterdir() if p.is_dir())[-1]
+        out = run_generator_output(args.data, month, args.db)
+    else:
+        out = run_own(args.synth_scale if args.synth_scale is not None else 0.02, args.seed, args.db)
+    text = json.dumps(out, ensure_ascii=False, indent=1, default=str)
+    print(text)
+    if args.json:
+        args.json.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
