@@ -120,7 +120,10 @@ def fmt_money(v) -> str:
 def fmt_pct(num, den) -> str:
     if not den:
         return "—"
-    return f"{Decimal(str(num)) * 100 / Decimal(str(den)):.1f}%"
+    pct = Decimal(str(num)) * 100 / Decimal(str(den))
+    if 0 < pct < Decimal("0.1"):
+        return f"{pct:.3f}%"
+    return f"{pct:.1f}%"
 
 
 def _e(v) -> str:
@@ -254,16 +257,18 @@ def _quality(con, month) -> str:
 def _matching(con, month, rows) -> str:
     html = ""
     if table_exists(con, "link_stats"):
+        stage = "stage" if "stage" in table_columns(con, "link_stats") else "NULL"
         ls = _q(con, f"""
-            SELECT method, blocking_key, sum(candidate_pairs), sum(links)
+            SELECT method, CAST({stage} AS VARCHAR) AS stage, blocking_key,
+                   sum(candidate_pairs), sum(links)
             FROM link_stats WHERE {month_match('run_month', month)}
-            GROUP BY ALL ORDER BY method, blocking_key""")
+            GROUP BY ALL ORDER BY method, stage, blocking_key""")
         html += "<h3>记录链接（按方式与分块键）</h3>" + table(
-            ["匹配方式", "分块键", "候选对数", "链接数", "链接率"],
-            [[_label(MATCH_METHODS, m), b, fmt_int(c), fmt_int(l), fmt_pct(l or 0, c)]
-             for m, b, c, l in ls], {2, 3, 4})
+            ["匹配方式", "环节", "分块键", "候选对数", "链接数", "链接率"],
+            [[_label(MATCH_METHODS, m), st or "", b, fmt_int(c), fmt_int(l), fmt_pct(l or 0, c)]
+             for m, st, b, c, l in ls], {3, 4, 5})
         by_m = defaultdict(lambda: [0, 0])
-        for m, _b, c, l in ls:
+        for m, _st, _b, c, l in ls:
             by_m[m][0] += c or 0
             by_m[m][1] += l or 0
         if by_m:
@@ -430,17 +435,19 @@ def _verification(con, month, catalogue) -> str:
             [[n, policy_name(p, catalogue), mask_id(i), r or ""] for n, p, i, r in ex])
     if table_exists(con, "verification_sample"):
         cols = table_columns(con, "verification_sample")
+        lg = "league_code" if "league_code" in cols else "NULL"
         sample = _q(con, f"""
-            SELECT employer_uscc, reason, {'amount' if 'amount' in cols else 'NULL'},
+            SELECT employer_uscc, {lg}, reason, {'amount' if 'amount' in cols else 'NULL'},
                    {'persons' if 'persons' in cols else 'NULL'}, {'months' if 'months' in cols else 'NULL'}
             FROM verification_sample WHERE {month_match('run_month', month)}
-            ORDER BY 3 DESC NULLS LAST, employer_uscc""")
+            ORDER BY 4 DESC NULLS LAST, employer_uscc""")
         html += f"<h3>联合核查抽样企业（共 {fmt_int(len(sample))} 家，完整名单见 verification/spot_check_sample.csv）</h3>"
         html += table(
-            ["单位统一社会信用代码", "入选原因", "近12个月补贴金额（元）", "人数", "月数"],
-            [[mask_id(u), r, fmt_money(a) if a is not None else "—", fmt_int(p) if p is not None else "—",
-              fmt_int(m) if m is not None else "—"] for u, r, a, p, m in sample[:15]],
-            {2, 3, 4})
+            ["单位统一社会信用代码", "盟市", "入选原因", "近12个月补贴金额（元）", "人数", "月数"],
+            [[mask_id(u), league_name(g) if g else "", r, fmt_money(a) if a is not None else "—",
+              fmt_int(p) if p is not None else "—", fmt_int(m) if m is not None else "—"]
+             for u, g, r, a, p, m in sample[:15]],
+            {3, 4, 5})
     else:
         html += '<p class="empty">未找到 verification_sample 表：本次未生成抽样名单。</p>'
     return html
