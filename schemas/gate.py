@@ -1,9 +1,12 @@
 """The Great Expectations gate: one suite per source, generated from its contract.
 
 GX 1.24 has no working DuckDB datasource (its generic SQL path loses the connection, GX issue
-#10738), so every staged row of the month is streamed to GX as pandas batches of Arrow-backed
-frames: all rows are validated, not a sample. A failed gate stops the month before anything is
-published, naming the source and the expectation.
+#10738), so GX validates pandas frames built by DuckDB. Row-level expectations (not null, in
+set, lengths, ranges, regex) depend only on a row's value, so GX is given every distinct value
+of each column of the month (padded by repetition to one frame): every loaded row's value is
+validated, not a sample, at a fraction of the cost of 20M-row frames. Table-level expectations
+(row count, key uniqueness, snapshot not collapsing) run on one key hash per row. A failed
+gate stops the month before anything is published, naming the source and the expectation.
 """
 from __future__ import annotations
 
@@ -21,7 +24,6 @@ log = logging.getLogger("zhibu.gate")
 MAX_QUARANTINE_SHARE = 0.20    # more than this share of a file quarantined = something is wrong upstream
 MIN_ROWS_FOR_SHARE = 200        # below this a share says nothing (3 bad rows of 6 is not a broken export)
 SNAPSHOT_MIN_RATIO = 0.5
-BATCH_ROWS = 2_000_000
 
 
 class GateFailed(RuntimeError):
@@ -107,6 +109,24 @@ def _describe(er) -> tuple[str, str]:
     return label, observed
 
 
+def distinct_values_frame(con, src: Source, m):
+    """One frame holding every distinct value of every column of the month (padded by repeating
+    a value of the same column, which changes no row-level verdict)."""
+    import pandas as pd
+    columns = {}
+    for c in src.columns:
+        values = con.execute(f"SELECT DISTINCT {c.name} FROM stg_{src.name} WHERE extract_month = ?",
+                             [m]).to_arrow_table().column(0).to_pandas()
+        columns[c.name] = values
+    height = max((len(v) for v in columns.values()), default=0)
+    frame = {}
+    for name, v in columns.items():
+        if 0 < len(v) < height:
+            v = pd.concat([v, pd.Series([v.iloc[0]] * (height - len(v)), dtype=v.dtype)], ignore_index=True)
+        frame[name] = v if len(v) else pd.Series([None] * height, dtype=object)
+    return pd.DataFrame(frame)
+
+
 def validate_source(con, src: Source, month: str, ctx=None) -> list[Check]:
     m = month_start(month)
     ctx = ctx or _context()
@@ -124,15 +144,9 @@ def validate_source(con, src: Source, month: str, ctx=None) -> list[Check]:
             why = (er.expectation_config.meta or {}).get("why", "")
             old = checks.get(label)
             if old is None or (old.success and not er.success):
-                checks[label] = Check(src.name, label, er.success, observed, why + (f" (batch {batch_no})" if not er.success else ""))
+                checks[label] = Check(src.name, label, er.success, observed, why)
 
-    cols = ", ".join(c.name for c in src.columns)
-    reader = con.execute(f"SELECT {cols} FROM stg_{src.name} WHERE extract_month = ?", [m]) \
-                .to_arrow_reader(BATCH_ROWS)
-    batch_no = 0
-    for batch_no, batch in enumerate(reader, start=1):
-        frame = batch.to_pandas()
-        absorb(_run(ctx, f"{src.name}_rows_{batch_no}", row_expectations(src), frame), batch_no)
+    absorb(_run(ctx, f"{src.name}_values", row_expectations(src), distinct_values_frame(con, src, m)), 1)
     key = ", ".join(src.key) if src.key else "1"
     keys = con.execute(f"SELECT hash({key}) AS key_hash FROM stg_{src.name} WHERE extract_month = ?", [m]).df()
     absorb(_run(ctx, f"{src.name}_table", table_expectations(src, lf[0], prev[0] if prev else None), keys), 0)

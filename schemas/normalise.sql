@@ -45,8 +45,21 @@ CREATE OR REPLACE MACRO zb_id_problem_t(v) AS
          ELSE NULL END;
 CREATE OR REPLACE MACRO zb_id_problem(s) AS zb_id_problem_t(zb_code_text(s));
 
+-- The same check digit by integer arithmetic on the 17-digit body: ~2× cheaper than 17
+-- substr/ascii calls, and it runs on every ID of every row.
+CREATE OR REPLACE MACRO zb_id_check_n(n) AS
+    substr('10X98765432', CAST((
+          (n // 10000000000000000) % 10 * 7 + (n // 1000000000000000) % 10 * 9
+        + (n // 100000000000000) % 10 * 10 + (n // 10000000000000) % 10 * 5
+        + (n // 1000000000000) % 10 * 8 + (n // 100000000000) % 10 * 4
+        + (n // 10000000000) % 10 * 2 + (n // 1000000000) % 10 * 1
+        + (n // 100000000) % 10 * 6 + (n // 10000000) % 10 * 3
+        + (n // 1000000) % 10 * 7 + (n // 100000) % 10 * 9
+        + (n // 10000) % 10 * 10 + (n // 1000) % 10 * 5
+        + (n // 100) % 10 * 8 + (n // 10) % 10 * 4 + n % 10 * 2) % 11 AS INTEGER) + 1, 1);
+
 CREATE OR REPLACE MACRO zb_id_valid(id18) AS
-    id18 IS NOT NULL AND zb_id_check(substr(id18, 1, 17)) = substr(id18, 18, 1);
+    coalesce(zb_id_check_n(TRY_CAST(substr(id18, 1, 17) AS BIGINT)) = substr(id18, 18, 1), FALSE);
 
 -- GB 32100-2015 unified social credit code.
 CREATE OR REPLACE MACRO zb_uscc_v(c) AS instr('0123456789ABCDEFGHJKLMNPQRTUWXY', c) - 1;
@@ -87,6 +100,8 @@ CREATE OR REPLACE MACRO zb_date_t(v) AS
                                     '%Y-%m-%dT%H:%M:%S']) AS DATE)
          END;
 CREATE OR REPLACE MACRO zb_date(s) AS zb_date_t(trim(zb_ascii(s)));
+CREATE OR REPLACE MACRO zb_date_fast(v) AS
+    coalesce(CASE WHEN length(v) = 10 AND v[5] = '-' THEN TRY_CAST(v AS DATE) END, zb_date_t(v));
 
 CREATE OR REPLACE MACRO zb_date_ok(d) AS d IS NULL OR d BETWEEN DATE '1900-01-01' AND DATE '2100-12-31';
 
@@ -97,10 +112,17 @@ CREATE OR REPLACE MACRO zb_month_t(v) AS
                    '%Y-%m-%d', '%Y/%m/%d', '%Y%m%d'])) AS DATE)
          END;
 CREATE OR REPLACE MACRO zb_month(s) AS zb_month_t(trim(zb_ascii(s)));
+-- Fast path for the two forms nearly every row uses (202610, 2026-10).
+CREATE OR REPLACE MACRO zb_month_fast(v) AS
+    coalesce(TRY_CAST(v || '-01' AS DATE),
+             CASE WHEN length(v) = 6 THEN TRY_CAST(substr(v, 1, 4) || '-' || substr(v, 5, 2) || '-01' AS DATE) END,
+             zb_month_t(v));
 
 -- Money: thousands separators, currency marks → exact DECIMAL(12,2). Never a float.
 CREATE OR REPLACE MACRO zb_money(s) AS
     TRY_CAST(nullif(regexp_replace(zb_ascii(s), '[\s,¥￥元]', '', 'g'), '') AS DECIMAL(12, 2));
+
+CREATE OR REPLACE MACRO zb_money_fast(s) AS coalesce(TRY_CAST(s AS DECIMAL(12, 2)), zb_money(s));
 
 CREATE OR REPLACE MACRO zb_bool(s) AS
     CASE WHEN trim(s) IN ('是', 'Y', 'y', 'TRUE', 'true', 'True', '1') THEN TRUE

@@ -36,11 +36,11 @@ def typed_expr(col: Column, src: Source) -> list[tuple[str, str]]:
     if k in ("text", "enum", "code"):
         return [(f"zb_text({c})", c)]
     if k == "date":
-        return [(f"zb_date_t(p__{c})", c)]
+        return [(f"zb_date_fast(p__{c})", c)]
     if k == "month":
-        return [(f"zb_month_t(p__{c})", c)]
+        return [(f"zb_month_fast(p__{c})", c)]
     if k == "money":
-        return [(f"zb_money({c})", c)]
+        return [(f"zb_money_fast({c})", c)]
     if k == "bool":
         return [(f"zb_bool({c})", c)]
     if k == "list":
@@ -69,7 +69,7 @@ def problem_expr(col: Column) -> str:
         cond = col.required_when.replace("filing_type", "t__filing_type")
         checks.append(f"WHEN ({cond}) AND {raw} IS NULL THEN 'missing_required'")
     if k == "id":
-        checks.append(f"WHEN zb_id_problem_t(p__{c}) IS NOT NULL THEN zb_id_problem_t(p__{c})")
+        checks.append(f"WHEN t__{c} IS NULL AND p__{c} IS NOT NULL THEN zb_id_problem_t(p__{c})")
     elif k == "uscc":
         checks.append(f"WHEN p__{c} IS NOT NULL AND t__{c} IS NULL THEN 'uscc_malformed'")
     elif k == "id_or_uscc":
