@@ -114,6 +114,19 @@ def monthly_run(month: str, input_dir: str, warehouse: str = str(DEFAULT_WAREHOU
     return folder
 
 
+@flow(name="zhibu-monthly-scheduled")
+def scheduled_monthly_run(incoming_root: str = "incoming", month: str | None = None,
+                          warehouse: str = str(DEFAULT_WAREHOUSE), output: str = "reports") -> str:
+    """The scheduled entry: by default the month before today in Asia/Shanghai."""
+    if month is None:
+        import datetime as dt
+        from zoneinfo import ZoneInfo
+        today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+        month = (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    return monthly_run(month=month, input_dir=str(Path(incoming_root) / month),
+                       warehouse=warehouse, output=output, wait_for_lock=True)
+
+
 def _artifacts(month: str, folder: str, decided: dict, loads: list) -> None:
     per_policy = decided.get("per_policy", {}) if isinstance(decided, dict) else {}
     rows = [{"policy_code": k, **(v if isinstance(v, dict) else {"rows": v})} for k, v in sorted(per_policy.items())]
