@@ -67,8 +67,10 @@ def ensure_tables(con) -> None:
         con.execute(f"""CREATE TABLE IF NOT EXISTS raw_{name} ({raw_cols}, extract_month DATE,
                         source_file VARCHAR, source_line BIGINT, extra_columns JSON)""")
         stg_cols = ", ".join(f"{n} {t}" for n, t in stg_columns(src))
+        # superseded_in: the extract month whose row with the same key replaced this one, so
+        # the as-of view of any month is a filter, not a window over all history.
         con.execute(f"""CREATE TABLE IF NOT EXISTS stg_{name} ({stg_cols}, extract_month DATE,
-                        source_file VARCHAR, source_line BIGINT)""")
+                        source_file VARCHAR, source_line BIGINT, superseded_in DATE)""")
 
 
 def _check_snapshot(con, src: Source, month: str, rows: int, path: Path) -> None:
@@ -132,7 +134,7 @@ def _stage(con, src: Source, month: str, path: Path, res: ReadResult) -> FileLoa
     else:
         con.execute(f"CREATE OR REPLACE TEMP TABLE _dups_{name} AS SELECT NULL::BIGINT AS source_line, NULL::BIGINT AS superseded_by WHERE false")
     out_cols = ", ".join(n for n, _ in stg_columns(src))
-    con.execute(f"""INSERT INTO stg_{name} SELECT {out_cols}, DATE '{m}', ?, source_line
+    con.execute(f"""INSERT INTO stg_{name} SELECT {out_cols}, DATE '{m}', ?, source_line, NULL
                     FROM _typed_{name} t
                     WHERE len(_problems) = 0 AND source_line NOT IN (SELECT source_line FROM _dups_{name})
                     ORDER BY source_line""", [path.name])
@@ -165,6 +167,24 @@ def _stage(con, src: Source, month: str, path: Path, res: ReadResult) -> FileLoa
     return fl
 
 
+def mark_superseded(con, src: Source, month: str) -> None:
+    """Set `superseded_in` for every version of the keys this month's extract touched."""
+    if src.kind != "delta" or not src.key:
+        return
+    key = ", ".join(src.key)
+    join = " AND ".join(f"s.{k} IS NOT DISTINCT FROM n.{k}" for k in src.key)
+    con.execute(f"""
+        UPDATE stg_{src.name} s SET superseded_in = n.next_month
+        FROM (
+            WITH touched AS (SELECT DISTINCT {key} FROM stg_{src.name} WHERE extract_month = ?),
+            versions AS (SELECT rowid AS rid, {key}, extract_month FROM stg_{src.name} SEMI JOIN touched USING ({key})),
+            repeated AS (SELECT {key} FROM versions GROUP BY ALL HAVING count(*) > 1)
+            SELECT rid, lead(extract_month) OVER (PARTITION BY {key} ORDER BY extract_month) AS next_month
+            FROM versions SEMI JOIN repeated USING ({key})
+        ) n
+        WHERE s.rowid = n.rid AND s.superseded_in IS DISTINCT FROM n.next_month""", [month_start(month)])
+
+
 def load_month(con, month: str, input_dir: Path, disabled=()) -> list[FileLoad]:
     """Load a month's extracts; re-loading a month replaces exactly that month's rows."""
     ensure_tables(con)
@@ -176,6 +196,7 @@ def load_month(con, month: str, input_dir: Path, disabled=()) -> list[FileLoad]:
         for name in SOURCES:
             for t in (f"raw_{name}", f"stg_{name}"):
                 con.execute(f"DELETE FROM {t} WHERE extract_month = ?", [m])
+            con.execute(f"UPDATE stg_{name} SET superseded_in = NULL WHERE superseded_in = ?", [m])
         con.execute("DELETE FROM quarantine WHERE extract_month = ?", [m])
         con.execute("DELETE FROM load_files WHERE extract_month = ?", [m])
         for name, (path, res) in reads.items():
@@ -183,6 +204,8 @@ def load_month(con, month: str, input_dir: Path, disabled=()) -> list[FileLoad]:
             log.info("loaded %s: read %d, loaded %d, quarantined %d", path.name, fl.rows_read,
                      fl.rows_loaded, fl.rows_quarantined)
             loads.append(fl)
+        for name in SOURCES:
+            mark_superseded(con, SOURCES[name], month)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -214,3 +214,24 @@ def test_snapshot_collapse_is_a_bad_file(wh, tmp_path):
     load_month(wh, "2026-09", a, disabled=only)
     with pytest.raises(LoadFailed, match="fiscal_staff.csv: snapshot has 1 rows"):
         load_month(wh, "2026-10", b, disabled=only)
+
+
+def test_later_extract_supersedes_by_key_as_of_each_month(wh, tmp_path):
+    from zhibu.warehouse import create_asof_views
+    header = ["公民身份号码", "姓名", "死亡日期"]
+    only = [s for s in SOURCES if s != "deceased"]
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    write_csv(a / "deceased.csv", [["11010519491231002X", "张伟", "2026-09-01"]], header=header)
+    write_csv(b / "deceased.csv", [["11010519491231002X", "张伟", "2026-09-03"]], header=header)
+    load_month(wh, "2026-09", a, disabled=only)
+    load_month(wh, "2026-10", b, disabled=only)
+    seen = {}
+    for month in ("2026-08", "2026-09", "2026-10", "2026-11"):
+        create_asof_views(wh, month)
+        seen[month] = wh.execute("SELECT death_date FROM asof_deceased").fetchall()
+    assert seen == {"2026-08": [], "2026-09": [(dt.date(2026, 9, 1),)],
+                    "2026-10": [(dt.date(2026, 9, 3),)], "2026-11": [(dt.date(2026, 9, 3),)]}
+    load_month(wh, "2026-10", b, disabled=only)          # re-load: same result
+    create_asof_views(wh, "2026-09")
+    assert wh.execute("SELECT death_date FROM asof_deceased").fetchall() == [(dt.date(2026, 9, 1),)]

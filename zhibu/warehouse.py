@@ -97,7 +97,7 @@ def create_asof_views(con, month: str) -> None:
     """Temp views `asof_<source>`: exactly what a run for `month` may see.
 
     Rows from extracts of months ≤ M only (so re-running an old month reproduces it); deltas
-    keep the latest version per key; snapshots keep the latest extract ≤ M.
+    keep the latest version per key (as of M); snapshots keep the latest extract ≤ M.
     """
     m = month_start(month).isoformat()
     for name, src in SOURCES.items():
@@ -112,9 +112,8 @@ def create_asof_views(con, month: str) -> None:
             sql = (f"SELECT * FROM {stg} WHERE extract_month = "
                    f"(SELECT max(extract_month) FROM {stg} WHERE extract_month <= DATE '{m}')")
         elif src.key:
-            key = ", ".join(src.key)
-            sql = (f"SELECT * FROM ({visible}) QUALIFY row_number() OVER "
-                   f"(PARTITION BY {key} ORDER BY extract_month DESC, source_line DESC) = 1")
+            # superseded_in is maintained by the loader (a later extract's row with the same key).
+            sql = f"{visible} AND (superseded_in IS NULL OR superseded_in > DATE '{m}')"
         else:
             sql = visible
         con.execute(f"CREATE OR REPLACE TEMP VIEW asof_{name} AS {sql}")
