@@ -25,7 +25,7 @@ def build_entities(con, seed: int, n: int, ref: dt.date, months: list[dt.date], 
     final_status, status_date, serious_dishonest, region_code, phone, first_month)."""
     H = lambda salt: f"hash(i, '{salt}', {seed})"  # noqa: E731
     a = USCC_ALPHABET
-    org = " || ".join(f"substr('{a}', 1 + ((v // {31 ** k}) % 31)::INT, 1)" for k in range(5, -1, -1))
+    org = " || ".join(f"substr('{a}', 1 + ((v // {31 ** k}) % 31)::INT, 1)" for k in range(6, -1, -1))
     leagues = sql_list(list(LEAGUES.values()))
     league_codes = sql_list(list(LEAGUES.keys()))
     w0, wlast = months[0], months[-1]
@@ -35,7 +35,7 @@ def build_entities(con, seed: int, n: int, ref: dt.date, months: list[dt.date], 
     SELECT i AS eidx, region_pick({H('reg')}) AS region_code,
       CASE WHEN {H('t')} % 100 < 70 THEN '个体工商户' WHEN {H('t')} % 100 < 97 THEN '企业' ELSE '农民专业合作社' END AS entity_type,
       {H('s')} % 1000 AS sr, {H('st')} % 1000 AS stt,
-      (i * 7919 + 1234567) % {31 ** 6} AS v, {H('nm')} AS hn,
+      (i * 7919 + 1234567) % {31 ** 7} AS v, {H('nm')} AS hn,
       -- established: mostly years ago; ~1.5% in the generated window
       CASE WHEN {H('e')} % 1000 < 15
            THEN DATE '{w0}' + ({H('ed')} % {span})::INT

@@ -232,7 +232,8 @@ def _render_file(con, ctx, cfg, source, mi, m, md, fmt, enc, path, plant) -> int
             # a kind that changed nothing (e.g. swapping two equal digits) is no noise
             wcols.append(f"CASE WHEN ({a}) IS NOT DISTINCT FROM {c}::VARCHAR THEN NULL ELSE k_{c} END AS n_{c}")
         elif t in ("date", "month"):
-            wcols.append(f"k_{c} AS n_{c}")
+            # the canonical forms (2025-03-15, 2025-03) are not noise
+            wcols.append(f"CASE WHEN k_{c} IN ('date_iso', 'month_dash') THEN NULL ELSE k_{c} END AS n_{c}")
         else:
             wcols.append(f"NULL::VARCHAR AS n_{c}")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE w AS SELECT pk, planted, NULL::VARCHAR AS bad,

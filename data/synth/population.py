@@ -8,6 +8,7 @@ policy: only planted scenarios (scenarios.py) produce eligible decisions and fin
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from . import names as N
 from .regions import cumulative_county_table
@@ -99,14 +100,20 @@ def finalize_persons(con, seed: int) -> None:
     """Assign unique valid IDs (unique sequence numbers per county × birth date × sex, planted
     persons included), names and unique phones."""
     g1 = N.GIVEN_CHARS
+    areas = Path(__file__).with_name("id_areas.csv")
+    con.execute(f"CREATE OR REPLACE TABLE id_areas AS SELECT * FROM read_csv('{areas}', all_varchar=true)")
     con.execute(f"""
     CREATE OR REPLACE TABLE persons AS
-    WITH s AS (
-      SELECT *, row_number() OVER (PARTITION BY region_code, birth_date, male ORDER BY pidx) AS rn
-      FROM persons_raw
+    WITH a AS (
+      SELECT p.*, coalesce(i.id_area_code, p.region_code) AS area
+      FROM persons_raw p LEFT JOIN id_areas i ON i.region_code = p.region_code
+        AND year(p.birth_date) BETWEEN i.birth_year_from::INT AND i.birth_year_to::INT
+    ), s AS (
+      SELECT *, row_number() OVER (PARTITION BY area, birth_date, male ORDER BY pidx) AS rn
+      FROM a
     ), ids AS (
-      SELECT *, region_code || strftime(birth_date, '%Y%m%d')
-             || lpad((((hash(region_code, birth_date, {seed}) % 400 + rn - 1) % 500) * 2 + male::INT)::VARCHAR, 3, '0') AS body
+      SELECT *, area || strftime(birth_date, '%Y%m%d')
+             || lpad((((hash(area, birth_date, {seed}) % 400 + rn - 1) % 500) * 2 + male::INT)::VARCHAR, 3, '0') AS body
       FROM s
     )
     SELECT pidx, role, local_idx, hh, cohort, region_code, male, birth_date,

@@ -129,8 +129,8 @@ class Plant:
         region = region or rng.choice(COUNTY_CODES)
         if prefix is None:
             prefix = {"企业": "91", "个体工商户": "92", "农民专业合作社": "93"}[entity_type]
-        v = (eidx * 7919 + 1234567) % 31 ** 6
-        org = "".join(USCC_ALPHABET[(v // 31 ** k) % 31] for k in range(5, -1, -1))
+        v = (eidx * 7919 + 1234567) % 31 ** 7
+        org = "".join(USCC_ALPHABET[(v // 31 ** k) % 31] for k in range(6, -1, -1))
         uscc = make_uscc(prefix, region, "MA" + org)
         city = LEAGUES[league_of(region)]
         w, ind = rng.choice(WORDS), rng.choice(INDUSTRIES)
