@@ -48,6 +48,8 @@ def _run_months(months: list[tuple[str, Path]], args) -> str:
 
 
 def cmd_run(args) -> int:
+    if not Path(args.input).is_dir():
+        raise SystemExit(f"zhibu: input folder {args.input} does not exist")
     folder = _run_months([(parse_month(args.month), Path(args.input))], args)
     print(Path(folder) / "report.html")
     return 0

@@ -1,0 +1,90 @@
+"""Real Prefect flow runs of the monthly pipeline on the committed sample."""
+import hashlib
+import json
+import os
+import threading
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from conftest import SAMPLE, copy_warehouse
+from flows.monthly import STAGES, monthly_run
+from zhibu.warehouse import exclusive
+
+
+def data_hashes(folder: Path) -> dict[str, str]:
+    """sha256 of every output; the manifest without its run section (timings live there)."""
+    out = {}
+    for p in sorted(folder.rglob("*")):
+        if not p.is_file():
+            continue
+        rel = str(p.relative_to(folder))
+        if rel == "manifest.json":
+            m = json.loads(p.read_text(encoding="utf-8"))
+            m.pop("run", None)
+            out[rel] = hashlib.sha256(json.dumps(m, sort_keys=True).encode()).hexdigest()
+        else:
+            out[rel] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+def test_full_sample_run_publishes_every_month(sample_run, sample_months):
+    wh, out = sample_run
+    for m in sample_months:
+        folder = out / m
+        for name in ("eligibility.parquet", "review_queue.parquet", "quarantine.parquet", "report.html",
+                     "manifest.json"):
+            assert (folder / name).is_file(), f"{m}/{name} missing"
+    total = sum(len(pd.read_parquet(out / m / "eligibility.parquet")) for m in sample_months)
+    assert total > 0, "the sample must produce beneficiaries"
+    con = duckdb.connect(str(wh), read_only=True)
+    read, loaded, quarantined = con.execute(
+        "SELECT sum(rows_read), sum(rows_loaded), sum(rows_quarantined) FROM load_files").fetchone()
+    con.close()
+    assert read == loaded + quarantined
+
+
+def test_rerun_gives_identical_outputs(sample_run, sample_months, tmp_path):
+    wh, out = sample_run
+    last = sample_months[-1]
+    wh2 = copy_warehouse(wh, tmp_path)
+    folder = monthly_run(month=last, input_dir=str(SAMPLE / "incoming" / last), warehouse=str(wh2),
+                         output=str(tmp_path / "out"))
+    assert data_hashes(Path(folder)) == data_hashes(out / last)
+
+
+def _counts(wh: Path, month: str) -> dict:
+    con = duckdb.connect(str(wh), read_only=True)
+    tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
+    counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in sorted(tables)}
+    con.close()
+    return counts
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_interrupted_run_then_rerun_gives_the_same_result(sample_run, sample_months, tmp_path, stage, monkeypatch):
+    wh, out = sample_run
+    last = sample_months[-1]
+    wh2 = copy_warehouse(wh, tmp_path)
+    before = _counts(wh2, last)
+    out2 = tmp_path / "out"
+    monkeypatch.setenv("ZHIBU_FAIL_AT", stage)
+    with pytest.raises(Exception, match=f"injected failure at stage {stage}"):
+        monthly_run(month=last, input_dir=str(SAMPLE / "incoming" / last), warehouse=str(wh2), output=str(out2))
+    assert not (out2 / last).exists(), "a failed run must not leave a month folder"
+    monkeypatch.delenv("ZHIBU_FAIL_AT")
+    folder = monthly_run(month=last, input_dir=str(SAMPLE / "incoming" / last), warehouse=str(wh2), output=str(out2))
+    assert data_hashes(Path(folder)) == data_hashes(out / last)
+    assert _counts(wh2, last) == before, "re-running must not duplicate warehouse rows"
+
+
+def test_second_run_on_the_same_warehouse_fails_clearly(sample_run, sample_months, tmp_path):
+    wh, _ = sample_run
+    wh2 = copy_warehouse(wh, tmp_path)
+    last = sample_months[-1]
+    with exclusive(wh2):
+        with pytest.raises(Exception, match="in use by another run"):
+            monthly_run(month=last, input_dir=str(SAMPLE / "incoming" / last), warehouse=str(wh2),
+                        output=str(tmp_path / "out"))
