@@ -235,6 +235,8 @@ def _quality(con, month) -> str:
                count(*) FILTER (WHERE NOT success OR success IS NULL)
         FROM gate_results WHERE {month_match('extract_month', month)}
         GROUP BY source ORDER BY source""")
+    if not rows:
+        return '<p class="empty">本月没有数据质量校验记录（校验环节未运行或未产生结果）。</p>'
     html = "<h3>各来源校验结果</h3>" + table(
         ["来源", "校验项", "通过", "未通过", "结论"],
         [[_label(SOURCES, s), fmt_int(n), fmt_int(ok), fmt_int(bad), "通过" if not bad else "存在问题"]

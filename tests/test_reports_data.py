@@ -143,6 +143,13 @@ def warehouse(tmp_path) -> Path:
     return make_warehouse(tmp_path / "wh.duckdb")
 
 
+@pytest.fixture(scope="module")
+def published(tmp_path_factory) -> Path:
+    """One published month shared by a module's read-only tests."""
+    d = tmp_path_factory.mktemp("published")
+    return publish(make_warehouse(d / "wh.duckdb"), d / "out")
+
+
 def publish(db: Path, root: Path, month: str = MONTH, run_info: dict | None = None) -> Path:
     from reports.publish import publish_month
 

@@ -8,7 +8,7 @@ import pytest
 
 from reports.common import LEAGUES
 from reports.exports import EXPORT_COLUMNS, write_xlsx
-from test_reports_data import ELIG_ROWS, F1, MONTH, P1, P2, publish, warehouse  # noqa: F401
+from test_reports_data import ELIG_ROWS, F1, MONTH, P1, P2, publish, published, warehouse  # noqa: F401
 
 HEADERS = ["政策代码", "政策名称", "受益主体类型", "受益主体证件号码", "受益主体名称", "人员身份证号",
            "人员姓名", "补贴金额(元)", "起始月份", "截止月份", "行政区划代码", "盟市代码", "匹配方式",
@@ -18,8 +18,8 @@ TEXT_HEADERS = {"政策代码", "受益主体证件号码", "人员身份证号"
 
 
 @pytest.fixture
-def out(warehouse, tmp_path):  # noqa: F811
-    return publish(warehouse, tmp_path / "out")
+def out(published):  # noqa: F811
+    return published
 
 
 def _xlsx(out, league):

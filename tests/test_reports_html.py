@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from reports.report_html import SECTION_TITLES
-from test_reports_data import MONTH, publish, warehouse  # noqa: F401
+from test_reports_data import MONTH, publish, published, warehouse  # noqa: F401
 
 SHOTS = Path(__file__).resolve().parent / "screenshots"
 
@@ -20,8 +20,8 @@ def _chromium() -> str | None:
 
 
 @pytest.fixture
-def report(warehouse, tmp_path):  # noqa: F811
-    return publish(warehouse, tmp_path / "out") / "report.html"
+def report(published):  # noqa: F811
+    return published / "report.html"
 
 
 def test_section_headings(report):

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from reports.notices import build_notices, render_policy
-from test_reports_data import F1, MONTH, P1, P3, P4, RUN_INFO, publish, warehouse  # noqa: F401
+from test_reports_data import F1, MONTH, P1, P3, P4, RUN_INFO, publish, published, warehouse  # noqa: F401
 
 
 def _read(path):
@@ -14,8 +14,8 @@ def _read(path):
 
 
 @pytest.fixture
-def out(warehouse, tmp_path):  # noqa: F811
-    return publish(warehouse, tmp_path / "out")
+def out(published):  # noqa: F811
+    return published
 
 
 def test_one_bundled_notice_per_beneficiary(out):

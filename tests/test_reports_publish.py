@@ -143,6 +143,19 @@ def test_interrupted_fallback_swap_is_restored(warehouse, tmp_path):  # noqa: F8
     assert tree_hashes(root / MONTH) == before
 
 
+def test_fallback_swap_without_renameat2(warehouse, tmp_path, monkeypatch):  # noqa: F811
+    root = tmp_path / "out"
+    publish(warehouse, root)
+    con = duckdb.connect(str(warehouse))
+    con.execute("DELETE FROM eligibility WHERE policy_code = 'job_search'")
+    con.close()
+    monkeypatch.setattr(reports.publish, "_exchange", lambda a, b: False)
+    out = publish(warehouse, root)
+    assert sorted(p.name for p in root.iterdir()) == [MONTH]
+    import pyarrow.parquet as pq
+    assert "job_search" not in pq.read_table(out / "eligibility.parquet").column("policy_code").to_pylist()
+
+
 def test_verification_absent(tmp_path):
     db = make_warehouse(tmp_path / "wh.duckdb", verification=False)
     out = publish(db, tmp_path / "out")
