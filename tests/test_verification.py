@@ -187,15 +187,17 @@ def test_rerun_replaces_the_months_rows_only(wh):
     wh.run("2025-09")
     wh.run("2025-10")
     wh.run("2025-10")
-    assert wh.flagged("2025-10", "overdue_acceptance") == {"LATE"}
-    assert len(wh.findings("2025-10")) == 2  # it is also not linked to the firm
-    assert wh.flagged("2025-09", "overdue_acceptance") == {"LATE"}
+    assert wh.flagged("2025-10", "overdue_accept") == {"LATE"}
+    # also not linked to the firm: an irregularity, reported once (by September's run)
+    assert {f["check_code"] for f in wh.findings("2025-09")} == {"overdue_accept", "beneficiary_not_linked"}
+    assert len(wh.findings("2025-10")) == 1
+    assert wh.flagged("2025-09", "overdue_accept") == {"LATE"}
     # the case is accepted in the next extract: re-running October no longer reports it
     wh.con.execute("UPDATE lnk_subsidy_ledger SET accept_date = DATE '2025-09-05', status = '已受理', "
                    "review_date = DATE '2025-09-10', extract_month = DATE '2025-09-01'")
     wh.run("2025-10")
-    assert wh.flagged("2025-10", "overdue_acceptance") == set()
-    assert wh.flagged("2025-09", "overdue_acceptance") == {"LATE"}
+    assert wh.flagged("2025-10", "overdue_accept") == set()
+    assert wh.flagged("2025-09", "overdue_accept") == {"LATE"}
 
 
 def test_uncovered_calendar_year_is_an_error_naming_the_year(wh):
@@ -211,9 +213,9 @@ def test_overdue_acceptance_across_spring_festival_2026(wh):
     late = wh.grant(apply_date=D(2026, 2, 13))  # deadline: 2-14, 2-24, 2-25, 2-26, 2-27
     on_time = wh.grant(apply_date=D(2026, 2, 14))  # deadline: 2-24 .. 2-28 = as-of: not later
     wh.run("2026-02")
-    findings = wh.findings("2026-02", "overdue_acceptance")
+    findings = wh.findings("2026-02", "overdue_accept")
     assert [f["application_id"] for f in findings] == [late]
-    assert on_time not in wh.flagged("2026-02", "overdue_acceptance")
+    assert on_time not in wh.flagged("2026-02", "overdue_accept")
     f = findings[0]
     assert f["check_name"] == "超期未受理"
     assert f["facts"].startswith("申请2026-02-13，受理时限2026-02-27（5个工作日），截至2026-02-28仍未受理，超期1个工作日")
@@ -224,9 +226,9 @@ def test_overdue_acceptance_across_spring_festival_2026(wh):
 def test_overdue_acceptance_across_national_day_2025(wh):
     waiting = wh.grant(apply_date=D(2025, 9, 26))  # deadline 9-28 (Sun), 9-29, 9-30, 10-9, 10-10
     wh.run("2025-09")
-    assert wh.flagged("2025-09", "overdue_acceptance") == set()
+    assert wh.flagged("2025-09", "overdue_accept") == set()
     wh.run("2025-10")
-    (f,) = wh.findings("2025-10", "overdue_acceptance")
+    (f,) = wh.findings("2025-10", "overdue_accept")
     assert f["application_id"] == waiting
     # working days after 10-10 up to 10-31: 10-11 (Sat), 13-17, 20-24, 27-31
     assert "受理时限2025-10-10" in f["facts"] and "超期16个工作日" in f["facts"]
@@ -237,7 +239,7 @@ def test_accepted_on_the_fifth_working_day_is_not_overdue_acceptance(wh):
     # 10-10 are 10-11 (Sat), 13, 14, 15, 16, 17, 20, 21, 22, 23 -> overdue for review on 10-31
     case = wh.grant(apply_date=D(2025, 9, 26), accept_date=D(2025, 10, 10))
     wh.run("2025-10")
-    assert wh.flagged("2025-10", "overdue_acceptance") == set()
+    assert wh.flagged("2025-10", "overdue_accept") == set()
     (f,) = wh.findings("2025-10", "overdue_review")
     assert f["application_id"] == case and f["check_name"] == "超期未审核"
     assert "受理2025-10-10，审核时限2025-10-23（10个工作日），截至2025-10-31仍未审核，超期6个工作日" in f["facts"]
@@ -291,7 +293,7 @@ def test_status_says_accepted_without_a_date(wh):
 def test_case_applied_after_the_as_of_date_is_not_overdue(wh):
     wh.grant(apply_date=D(2025, 11, 3), extract_month=D(2025, 10, 1))
     wh.run("2025-10")
-    assert wh.flagged("2025-10", "overdue_acceptance") == set()
+    assert wh.flagged("2025-10", "overdue_accept") == set()
 
 
 # -- 超期办结 -------------------------------------------------------------------------------------
@@ -365,11 +367,31 @@ def test_duplicate_one_off_any_firm_any_region(wh):
         wh.paid_grant(D(2025, 7, 10), beneficiary_id_number=P3, policy_code="hiring_social_insurance",
                       subsidy_month=month)
     wh.run("2025-07")
-    findings = {f["application_id"]: f for f in wh.findings("2025-07", "duplicate_one_off")}
-    assert set(findings) == {first, second}
-    assert findings[second]["league_code"] == "150200" and findings[first]["league_code"] == "150100"
-    assert findings[second]["facts"].startswith("同一人员一次性扩岗补助共2笔（每人限享受一次），本笔为第2笔：")
-    assert f"{first}（{FIRM_A}，区划150102，1500.00元，2025-04-10拨付）" in findings[second]["facts"]
+    (f,) = wh.findings("2025-07", "duplicate_one_off")
+    assert f["application_id"] == second and first not in wh.flagged("2025-07", "duplicate_one_off")
+    assert f["region_code"] == "150203" and f["league_code"] == "150200"
+    assert f["facts"] == (
+        f"同一人员一次性扩岗补助每人限享受一次，本笔为第2笔（1500.00元，2025-07-10拨付，申领主体：单位 {FIRM_B}）"
+        f"；此前已有：{first}（{FIRM_A}，区划150102，1500.00元，2025-04-10拨付）"
+    )
+
+
+def test_duplicate_one_off_the_paid_grant_stands(wh):
+    # an older application still in process is the duplicate of a grant already paid
+    pending = wh.grant(apply_date=D(2025, 3, 3), accept_date=D(2025, 3, 5), beneficiary_id_number=P2,
+                       policy_code="startup_one_time", applicant_type="个人", applicant_id=P2,
+                       amount=Decimal("5000.00"))
+    paid = wh.paid_grant(D(2025, 6, 10), beneficiary_id_number=P2, policy_code="startup_one_time",
+                         applicant_type="个人", applicant_id=P2, amount=Decimal("5000.00"), region_code="150203")
+    third = wh.grant(apply_date=D(2025, 6, 20), beneficiary_id_number=P2, policy_code="startup_one_time",
+                     applicant_type="个人", applicant_id=P2, amount=Decimal("5000.00"))
+    wh.run("2025-06")
+    findings = {f["application_id"]: f for f in wh.findings("2025-06", "duplicate_one_off")}
+    assert set(findings) == {pending, third}
+    assert paid not in findings
+    assert "本笔为第3笔" in findings[third]["facts"]
+    assert findings[third]["facts"].endswith(f"此前已有：{paid}（{P2}，区划150203，5000.00元，2025-06-10拨付）"
+                                             f"；{pending}（{P2}，区划150102，5000.00元，尚未拨付（状态：已受理））")
 
 
 def test_no_contribution_behind_a_social_insurance_month(wh):
@@ -394,7 +416,7 @@ def test_no_contribution_behind_a_social_insurance_month(wh):
     flex_backed = wh.paid_grant(D(2025, 6, 10), subsidy_month=D(2025, 3, 1), **flex)
     flex_unbacked = wh.paid_grant(D(2025, 6, 10), subsidy_month=D(2025, 4, 1), **flex)
     wh.run("2025-06")
-    findings = {f["application_id"]: f for f in wh.findings("2025-06", "no_contribution")}
+    findings = {f["application_id"]: f for f in wh.findings("2025-06", "no_contributions")}
     assert set(findings) == {only_injury, other_firm, flex_unbacked}
     assert backed not in findings and flex_backed not in findings
     assert findings[other_firm]["facts"] == (
@@ -445,29 +467,39 @@ def test_handler_conflicts(wh):
     no_conflict = wh.paid_grant(D(2025, 5, 10), beneficiary_id_number=clean)
     wh.grant(apply_date=D(2025, 5, 6), beneficiary_id_number=relative, status="不予受理")  # rejected
     wh.run("2025-05")
-    findings = {f["application_id"]: f for f in wh.findings("2025-05", "handler_conflict")}
-    assert set(findings) == {own, household, phone, legal_rep}
-    assert no_conflict not in findings
-    assert findings[own]["facts"].startswith("经办人即受益人本人；")
-    assert findings[household]["facts"].startswith("经办人与受益人在脱贫人口名单中同户（户编号H001）；")
-    assert findings[phone]["facts"].startswith("经办人与受益人登记的联系电话相同（138****1111）；")
-    assert findings[legal_rep]["facts"].startswith("经办人是申领单位（包头市某某商贸有限公司）的法定代表人；")
-    assert findings[own]["check_name"] == "经办人利益冲突（优亲厚友风险）"
+    findings = {(f["check_code"], f["application_id"]): f for f in wh.findings("2025-05")
+                if f["check_code"].startswith("handler_")}
+    assert set(findings) == {
+        ("handler_is_beneficiary", own),
+        ("handler_same_household", household),
+        ("handler_same_phone", phone),
+        ("handler_is_legal_rep", legal_rep),
+    }
+    assert no_conflict not in {app for _code, app in findings}
+    assert findings[("handler_is_beneficiary", own)]["facts"].startswith("经办人即受益人本人；一次性扩岗补助 1500.00元")
+    assert findings[("handler_same_household", household)]["facts"].startswith(
+        "经办人与受益人在脱贫人口名单中同户（户编号H001）；")
+    assert findings[("handler_same_phone", phone)]["facts"].startswith("经办人与受益人登记的联系电话相同（138****1111）；")
+    assert findings[("handler_is_legal_rep", legal_rep)]["facts"].startswith(
+        "经办人是申领单位（包头市某某商贸有限公司）的法定代表人；")
+    assert findings[("handler_is_beneficiary", own)]["check_name"] == "优亲厚友：经办人即受益人"
 
 
-def test_handler_conflict_lists_every_reason_once(wh):
-    wh.add("lnk_business_registration", uscc=FIRM_A, legal_rep_id_number=CLERK, name="某公司")
+def test_handler_conflicts_each_reported_once_per_application(wh):
+    wh.add("lnk_business_registration", uscc=FIRM_A, legal_rep_id_number=CLERK, name="某公司", phone="13800001111")
     wh.add("lnk_poverty_alleviation", id_number=CLERK, household_id="H9", phone="13800001111")
     wh.add("lnk_poverty_alleviation", id_number=P1, household_id="H9", phone="13800001111")
     wh.add("lnk_graduates", id_number=P1, phone="13800001111")
+    wh.add("lnk_employment_registration", id_number=P1, phone="13900002222")
+    wh.add("lnk_employment_registration", id_number=CLERK, phone="13900002222")
     case = wh.paid_grant(D(2025, 5, 10))
     wh.run("2025-05")
-    (f,) = wh.findings("2025-05", "handler_conflict")
-    assert f["application_id"] == case
-    assert f["facts"].startswith(
-        "经办人是申领单位（某公司）的法定代表人；经办人与受益人在脱贫人口名单中同户（户编号H9）；"
-        "经办人与受益人登记的联系电话相同（138****1111）；一次性扩岗补助"
-    )
+    findings = {f["check_code"]: f for f in wh.findings("2025-05") if f["check_code"].startswith("handler_")}
+    assert set(findings) == {"handler_is_legal_rep", "handler_same_household", "handler_same_phone"}
+    assert len([f for f in wh.findings("2025-05") if f["check_code"].startswith("handler_")]) == 3
+    assert all(f["application_id"] == case for f in findings.values())
+    assert findings["handler_same_phone"]["facts"].startswith(
+        "经办人与受益人登记的联系电话相同（138****1111、139****2222）；一次性扩岗补助")
 
 
 # -- firms for joint verification and the random sample -----------------------------------------
@@ -524,6 +556,15 @@ def test_firm_ranking_and_reproducible_random_sample(wh):
     assert july != drawn
 
 
+def test_ties_do_not_flood_the_top_five_percent(wh):
+    # 30 firms, each paid once 1500.00 for one person: nobody stands out, so none is "top 5%";
+    # 20 of them are drawn for unannounced checks
+    for i in range(1, 31):
+        wh.paid_grant(D(2025, 6, 10), applicant_id=_firm(i), beneficiary_id_number=f"1501021990010{i:05d}")
+    summary = wh.run("2025-06")
+    assert summary["sample"] == {"firms_ranked": 30, "ranking": 0, "random": 20}
+
+
 def test_sample_money_is_decimal(wh):
     wh.paid_grant(D(2025, 6, 10), amount=Decimal("0.10"))
     wh.paid_grant(D(2025, 6, 10), amount=Decimal("0.20"), beneficiary_id_number=P2)
@@ -569,7 +610,7 @@ def test_empty_status_and_amount_still_give_readable_facts(wh):
     case = wh.grant(apply_date=D(2025, 9, 1), status=None, amount=None, policy_code=None)
     wh.run("2025-10")
     findings = wh.findings("2025-10")
-    assert {f["check_code"] for f in findings} == {"overdue_acceptance", "paid_to_fiscal_staff", "beneficiary_not_linked"}
+    assert {f["check_code"] for f in findings} == {"overdue_accept", "paid_to_fiscal_staff", "beneficiary_not_linked"}
     assert all(f["application_id"] == case and f["facts"] for f in findings)
     fiscal = next(f for f in findings if f["check_code"] == "paid_to_fiscal_staff")
     assert fiscal["facts"].startswith("受益人在财政供养人员名单中（工作单位：单位不详）；政策不详 金额不详，尚未拨付（状态：无）")
@@ -582,3 +623,29 @@ def test_facts_are_deterministic_with_several_work_units(wh):
     wh.run("2025-05")
     (f,) = wh.findings("2025-05", "paid_to_fiscal_staff")
     assert "工作单位：丙单位、乙单位、甲单位" in f["facts"]
+
+
+def test_irregularities_are_reported_once_and_late_evidence_still_counts(wh):
+    wh.add("lnk_fiscal_staff", id_number=P1, work_unit="某局")
+    wh.add("lnk_hiring_filing", employer_uscc=FIRM_A, id_number=P1, filing_type="招用")
+    wh.add("lnk_hiring_filing", employer_uscc=FIRM_A, id_number=P2, filing_type="招用")
+    to_fiscal = wh.paid_grant(D(2025, 4, 10))
+    to_later_dead = wh.paid_grant(D(2025, 4, 20), beneficiary_id_number=P2)
+    wh.run("2025-04")
+    assert wh.flagged("2025-04", "paid_to_fiscal_staff") == {to_fiscal}
+    wh.run("2025-05")
+    assert wh.findings("2025-05") == []
+    # a death before the payment, reported only in June's extract
+    wh.add("lnk_deceased", id_number=P2, death_date=D(2025, 4, 15))
+    wh.run("2025-06")
+    assert {(f["check_code"], f["application_id"]) for f in wh.findings("2025-06")} == {
+        ("paid_after_death", to_later_dead)
+    }
+    # re-running April (whose as-of inputs do not show the June death) reproduces April: only runs
+    # of earlier months count as "reported before", not May's or June's
+    wh.con.execute("DELETE FROM lnk_deceased")
+    wh.run("2025-04")
+    assert {(f["check_code"], f["application_id"]) for f in wh.findings("2025-04")} == {
+        ("paid_to_fiscal_staff", to_fiscal)
+    }
+    assert len(wh.findings("2025-06")) == 1

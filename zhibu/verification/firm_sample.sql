@@ -2,8 +2,11 @@
 -- as-of date (grants applied for by a firm, pay_date in the window):
 --   amount  = total paid;  persons = distinct beneficiaries;
 --   months  = distinct person × subsidy month (recurring subsidies; one-off grants add none).
--- A firm in the top 5% on any of the three (rank <= ceil(5% of the firms ranked), value > 0) is
--- listed for joint verification; of the others, 20 are drawn for unannounced checks in an order
+-- A firm is in the top 5% on a measure when the firms with a value at least as high (itself and
+-- its ties included) number no more than ceil(5% of the firms ranked), and the value is > 0: a
+-- tie that straddles the cut-off is left out rather than letting the list grow (if every firm
+-- has one person, none stands out). A firm in the top 5% on any of the three is listed for
+-- joint verification; of the others, 20 are drawn for unannounced checks in an order
 -- fixed by md5(uscc | run month): reproducible, different every month.
 WITH paid_firm_grants AS (
     SELECT * FROM ver_cases
@@ -42,8 +45,12 @@ ranked_firms AS (
         rank() OVER (ORDER BY t.amount DESC)::INTEGER AS amount_rank,
         rank() OVER (ORDER BY t.persons DESC)::INTEGER AS persons_rank,
         rank() OVER (ORDER BY coalesce(m.months, 0) DESC)::INTEGER AS months_rank,
+        -- default window frame: every firm up to this one's value, its ties included
+        count(*) OVER (ORDER BY t.amount DESC) AS firms_at_or_above_amount,
+        count(*) OVER (ORDER BY t.persons DESC) AS firms_at_or_above_persons,
+        count(*) OVER (ORDER BY coalesce(m.months, 0) DESC) AS firms_at_or_above_months,
         count(*) OVER ()::INTEGER AS firms_ranked,
-        ceil(count(*) OVER () * $top_share)::INTEGER AS top_n
+        ceil(count(*) OVER () * $top_share::DECIMAL(9, 4))::INTEGER AS top_n  -- exact, no float
     FROM firm_totals AS t
     LEFT JOIN firm_months AS m USING (employer_uscc)
 ),
@@ -52,9 +59,9 @@ ranking_reasons AS (
     SELECT
         *,
         concat_ws('；',
-            CASE WHEN amount_rank <= top_n AND amount > 0 THEN '补贴金额居前' || $top_percent || '%（第' || amount_rank || '名）' END,
-            CASE WHEN persons_rank <= top_n AND persons > 0 THEN '受益人数居前' || $top_percent || '%（第' || persons_rank || '名）' END,
-            CASE WHEN months_rank <= top_n AND months > 0 THEN '补贴人月数居前' || $top_percent || '%（第' || months_rank || '名）' END
+            CASE WHEN firms_at_or_above_amount <= top_n AND amount > 0 THEN '补贴金额居前' || $top_percent || '%（第' || amount_rank || '名）' END,
+            CASE WHEN firms_at_or_above_persons <= top_n AND persons > 0 THEN '受益人数居前' || $top_percent || '%（第' || persons_rank || '名）' END,
+            CASE WHEN firms_at_or_above_months <= top_n AND months > 0 THEN '补贴人月数居前' || $top_percent || '%（第' || months_rank || '名）' END
         ) AS ranking_reason
     FROM ranked_firms
 ),

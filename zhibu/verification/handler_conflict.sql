@@ -1,10 +1,12 @@
--- 经办人利益冲突（优亲厚友风险）: the clerk who processed a grant (any status but 不予受理/审核不通过)
---   1. is the beneficiary;
---   2. is the legal representative of the applicant firm;
---   3. is in the beneficiary's household on the poverty-alleviation roster (same 户编号);
---   4. has the same phone as the beneficiary in any extract (employment registration, poverty
---      roster, graduates, and business registration for a firm's legal representative).
--- One finding per application, listing every reason that applies.
+-- 优亲厚友 (handler conflict): the clerk who processed a grant (any status but 不予受理/审核不通过)
+--   handler_is_beneficiary:  is the beneficiary;
+--   handler_is_legal_rep:    is the legal representative of the applicant firm;
+--   handler_same_household:  is in the beneficiary's household on the poverty-alleviation roster
+--                            (same 户编号);
+--   handler_same_phone:      has the same phone as the beneficiary in any extract (employment
+--                            registration, poverty roster, graduates, and business registration
+--                            for a firm's legal representative).
+-- One finding per application and conflict found (an application can have several).
 WITH handled_grants AS (
     SELECT * FROM ver_cases
     WHERE NOT is_rejected AND handler_id_number IS NOT NULL
@@ -26,14 +28,19 @@ households AS (
 ),
 
 handler_is_beneficiary AS (
-    SELECT application_id, 1 AS reason_no, '经办人即受益人本人' AS reason
+    SELECT application_id,
+           'handler_is_beneficiary' AS check_code,
+           '优亲厚友：经办人即受益人' AS check_name,
+           '经办人即受益人本人' AS conflict
     FROM handled_grants
     WHERE handler_id_number = beneficiary_id_number
 ),
 
 handler_is_legal_rep AS (
-    SELECT g.application_id, 2 AS reason_no,
-           '经办人是申领单位' || coalesce('（' || firm.name || '）', '') || '的法定代表人' AS reason
+    SELECT DISTINCT g.application_id,
+           'handler_is_legal_rep' AS check_code,
+           '优亲厚友：经办人为申领单位法定代表人' AS check_name,
+           '经办人是申领单位' || coalesce('（' || firm.name || '）', '') || '的法定代表人' AS conflict
     FROM handled_grants AS g
     JOIN lnk_business_registration AS firm
       ON g.applicant_type = '单位'
@@ -41,49 +48,51 @@ handler_is_legal_rep AS (
      AND firm.legal_rep_id_number = g.handler_id_number
 ),
 
-handler_in_household AS (
-    SELECT g.application_id, 3 AS reason_no,
-           '经办人与受益人在脱贫人口名单中同户（户编号' || handler_home.household_id || '）' AS reason
+handler_same_household AS (
+    SELECT g.application_id,
+           'handler_same_household' AS check_code,
+           '优亲厚友：经办人与受益人同户' AS check_name,
+           '经办人与受益人在脱贫人口名单中同户（户编号'
+               || string_agg(DISTINCT handler_home.household_id, '、' ORDER BY handler_home.household_id) || '）' AS conflict
     FROM handled_grants AS g
     JOIN households AS handler_home ON handler_home.id_number = g.handler_id_number
     JOIN households AS beneficiary_home
       ON beneficiary_home.id_number = g.beneficiary_id_number
      AND beneficiary_home.household_id = handler_home.household_id
     WHERE g.handler_id_number <> g.beneficiary_id_number
+    GROUP BY g.application_id
 ),
 
-handler_shares_phone AS (
-    SELECT g.application_id, 4 AS reason_no,
-           '经办人与受益人登记的联系电话相同（' || fact_phone(handler_phone.phone) || '）' AS reason
+handler_same_phone AS (
+    SELECT g.application_id,
+           'handler_same_phone' AS check_code,
+           '优亲厚友：经办人与受益人联系电话相同' AS check_name,
+           '经办人与受益人登记的联系电话相同（'
+               || string_agg(DISTINCT fact_phone(handler_phone.phone), '、' ORDER BY fact_phone(handler_phone.phone)) || '）' AS conflict
     FROM handled_grants AS g
     JOIN person_phones AS handler_phone ON handler_phone.id_number = g.handler_id_number
     JOIN person_phones AS beneficiary_phone
       ON beneficiary_phone.id_number = g.beneficiary_id_number
      AND beneficiary_phone.phone = handler_phone.phone
     WHERE g.handler_id_number <> g.beneficiary_id_number
+    GROUP BY g.application_id
 ),
 
-reasons_per_grant AS (
-    SELECT application_id, string_agg(reason, '；' ORDER BY reason_no, reason) AS reasons
-    FROM (
-        SELECT DISTINCT * FROM (
-            SELECT * FROM handler_is_beneficiary
-            UNION ALL SELECT * FROM handler_is_legal_rep
-            UNION ALL SELECT * FROM handler_in_household
-            UNION ALL SELECT * FROM handler_shares_phone
-        )
-    )
-    GROUP BY application_id
+conflicts AS (
+    SELECT * FROM handler_is_beneficiary
+    UNION ALL SELECT * FROM handler_is_legal_rep
+    UNION ALL SELECT * FROM handler_same_household
+    UNION ALL SELECT * FROM handler_same_phone
 )
 
 SELECT
-    'handler_conflict' AS check_code,
-    '经办人利益冲突（优亲厚友风险）' AS check_name,
+    c.check_code,
+    c.check_name,
     g.application_id,
     g.policy_code,
     g.beneficiary_id_number,
     g.region_code,
-    r.reasons || '；' || g.policy_name || ' ' || fact_amount(g.amount) || '，' || fact_payment(g.pay_date, g.status)
+    c.conflict || '；' || g.policy_name || ' ' || fact_amount(g.amount) || '，' || fact_payment(g.pay_date, g.status)
         || '，' || fact_applicant(g.applicant_type, g.applicant_id) AS facts
-FROM reasons_per_grant AS r
+FROM conflicts AS c
 JOIN handled_grants AS g USING (application_id)

@@ -49,7 +49,7 @@ flexible_months_without_contribution AS (
 )
 
 SELECT
-    'no_contribution' AS check_code,
+    'no_contributions' AS check_code,
     '无缴费记录支撑（虚报冒领风险）' AS check_name,
     application_id,
     policy_code,

@@ -3,7 +3,7 @@
 -- deadline: the N-th working day after the stage's start date (start day not counted).
 WITH stage_rules (waiting_for, check_code, check_name, started_label, awaited_label, limit_workdays) AS (
     VALUES
-        ('acceptance', 'overdue_acceptance', '超期未受理', '申请', '受理', $acceptance_workdays),
+        ('acceptance', 'overdue_accept', '超期未受理', '申请', '受理', $acceptance_workdays),
         ('review',     'overdue_review',     '超期未审核', '受理', '审核', $review_workdays),
         ('payment',    'overdue_payment',    '超期未拨付', '审核', '拨付', $payment_workdays)
 ),

@@ -27,28 +27,32 @@ log = logging.getLogger(__name__)
 SQL_DIR = Path(__file__).parent
 PARAMETERS_FILE = SQL_DIR / "parameters.yaml"
 
-# Finding checks, in report order. overdue_waiting.sql yields the three overdue_* stage codes.
+# Finding checks, in report order. overdue_waiting.sql yields the three overdue_* stage codes,
+# handler_conflict.sql the four handler_* codes.
 CHECK_FILES = (
     "overdue_waiting.sql",
     "overdue_completion.sql",
     "paid_to_fiscal_staff.sql",
     "paid_after_death.sql",
     "duplicate_one_off.sql",
-    "no_contribution.sql",
+    "no_contributions.sql",
     "beneficiary_not_linked.sql",
     "handler_conflict.sql",
 )
 CHECK_CODES = (
-    "overdue_acceptance",
+    "overdue_accept",
     "overdue_review",
     "overdue_payment",
     "overdue_completion",
     "paid_to_fiscal_staff",
     "paid_after_death",
     "duplicate_one_off",
-    "no_contribution",
+    "no_contributions",
     "beneficiary_not_linked",
-    "handler_conflict",
+    "handler_is_beneficiary",
+    "handler_is_legal_rep",
+    "handler_same_household",
+    "handler_same_phone",
 )
 
 FINDINGS_DDL = """
@@ -209,6 +213,9 @@ def verify_month(con: duckdb.DuckDBPyConnection, month: str) -> dict[str, Any]:
     log.info("verification %s: working-day calendar %s-%s", month, first_year, last_year)
     register_calendar(con, first_year, last_year)  # raises CalendarYearNotCovered naming the year
 
+    for ddl in (FINDINGS_DDL, SAMPLE_DDL, TAKEUP_DDL):
+        con.execute(ddl)
+
     # Compute everything first, then swap the month's rows in one transaction.
     check_selects = [
         f"SELECT * FROM (\n{_sql(name)}\n)" for name in CHECK_FILES
@@ -222,6 +229,7 @@ def verify_month(con: duckdb.DuckDBPyConnection, month: str) -> dict[str, Any]:
         "ORDER BY check_code, region_code, application_id",
         params,
     )
+    _execute(con, _sql("reported_earlier.sql"), params)
     _execute(
         con,
         "CREATE OR REPLACE TEMP TABLE ver_new_sample AS SELECT $run_month AS run_month, * FROM (\n"
@@ -239,8 +247,6 @@ def verify_month(con: duckdb.DuckDBPyConnection, month: str) -> dict[str, Any]:
 
     owns_transaction = _begin(con)
     try:
-        for ddl in (FINDINGS_DDL, SAMPLE_DDL, TAKEUP_DDL):
-            con.execute(ddl)
         for table in ("verification_findings", "verification_sample", "verification_takeup"):
             con.execute(f"DELETE FROM {table} WHERE run_month = ?", [month])
         con.execute(
