@@ -135,3 +135,18 @@ def test_xlsx_bytes_reproducible(tmp_path):
     b = write_xlsx(rows, tmp_path / "b.xlsx", MONTH, "150100")
     h = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()  # noqa: E731
     assert h(a) == h(b)
+
+
+def test_rows_without_league_go_to_unassigned_not_to_a_bureau(tmp_path):
+    import duckdb
+
+    from test_reports_data import make_warehouse
+    db = make_warehouse(tmp_path / "wh.duckdb")
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE eligibility SET league_code = NULL WHERE policy_code = 'startup_one_time'")
+    con.close()
+    out = publish(db, tmp_path / "out")
+    rows = _csv(out, "_unassigned")
+    assert len(rows) == 2 and rows[1][0] == "startup_one_time"
+    assert all(r[0] != "startup_one_time" for league in LEAGUES for r in _csv(out, league)[1:])
+    assert (out / "push" / "_unassigned" / "notices.csv").is_file()
