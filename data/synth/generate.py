@@ -21,6 +21,8 @@ from .population import build_persons_raw, finalize_persons, role_counts
 from .schema import ENUM_BAD_VALUE, FORMAT_PLAN, ID_NAME_PAIRS, REQUIRED, SOURCES
 from .writers import write
 
+XLSX_MAX_ROWS = 300_000
+plan_used: dict = {}
 NAMED_SCALES = {"sample": 0.0005, "tiny": 0.0002}
 EXT = {"csv": "csv", "xlsx": "xlsx", "parquet": "parquet"}
 
@@ -89,6 +91,7 @@ def generate(months, scale, seed: int, out: Path, formats: str = "mixed",
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     con.execute("SET preserve_insertion_order = true")
+    con.execute("SET enable_progress_bar = false")
     for m in sql_macros():
         con.execute(m)
 
@@ -124,6 +127,7 @@ def generate(months, scale, seed: int, out: Path, formats: str = "mixed",
             fmt, enc = _file_plan(source, mi, formats, seed)
             path = out / "incoming" / m / f"{source}.{EXT[fmt]}"
             n = _render_file(con, ctx, cfg, source, mi, m, md, fmt, enc, path, plant)
+            fmt, enc, path = plan_used[(source, m)]
             files.append({"month": m, "source": source, "file": str(path.relative_to(out)), "format": fmt,
                           "encoding": enc or None, "rows": n, "bytes": path.stat().st_size,
                           "seconds": round(time.time() - t2, 2)})
@@ -249,7 +253,12 @@ def _render_file(con, ctx, cfg, source, mi, m, md, fmt, enc, path, plant) -> int
     # line numbers: shuffled order, header = line 1
     con.execute(f"""CREATE OR REPLACE TEMP TABLE w AS SELECT *, row_number() OVER (ORDER BY hash(pk, 'ord', {fseed}), pk) + 1 AS line FROM w""")
 
-    headers = [h for _, h, _ in cols]
+    n_rows = con.execute("SELECT count(*) FROM w").fetchone()[0]
+    if fmt == "xlsx" and n_rows > XLSX_MAX_ROWS:
+        # a sheet holds 1,048,576 rows, and xlsxwriter is slow: big files go out as CSV
+        fmt, enc = "csv", "utf-8-sig"
+        path = path.with_suffix(".csv")
+    plan_used[(source, m)] = (fmt, enc, path)
     order = list(range(len(cols)))
     rng.shuffle(order)
     sel_cols = [(f"w_{cols[j][0]}", cols[j][1]) for j in order]
@@ -282,7 +291,7 @@ def _render_file(con, ctx, cfg, source, mi, m, md, fmt, enc, path, plant) -> int
     if sci:
         con.execute(f"""INSERT INTO expected_quarantine SELECT '{source}', '{m}', '{rel}', line, 'id_scientific_notation',
             'id_number', w_id_number FROM w WHERE n_id_number = 'id_scientific' AND bad IS NULL""")
-    return con.execute("SELECT count(*) FROM w").fetchone()[0]
+    return n_rows
 
 
 def _plant_bad_rows(con, source, cfg, fseed, rng) -> None:

@@ -241,6 +241,15 @@ def plant_all(pl: Plant) -> None:
     p = pl.person(25, M[0]); pl.grad(p, 0, add_months(M[0], -15))
     pl.firm("中型", established=add_months(M[0], -13), rep=p)
     pl.expect("startup_medium_firm", pol, "firm_not_small_micro", p, None, D(5000), 0)
+    # already granted through the window channel (a personal application in the ledger)
+    p = pl.person(33, M[0])
+    pl.poverty(p, f"{p.region}P000000004")
+    pl.firm(None, "个体工商户", established=add_months(M[0], -16), rep=p)
+    a = M[0] + dt.timedelta(days=1)
+    app = pl.ledger(0, f"ZBP{Y}0003", pol, None, p, D("5000.00"), a, a + dt.timedelta(days=1),
+                    a + dt.timedelta(days=2), a + dt.timedelta(days=3), channel="窗口申领", handler=pl.handler2)
+    pl.expect("startup_ledger_granted", pol, "ledger_granted", p, None, D(5000), 0)
+    pl.finding("startup_ledger_granted", "none", app, pol, p, 0, note="clean personal ledger row")
 
     # ================= job_search =================
     pol = "job_search"
