@@ -116,7 +116,7 @@ def distinct_values_frame(con, src: Source, m):
     columns = {}
     for c in src.columns:
         values = con.execute(f"SELECT DISTINCT {c.name} FROM stg_{src.name} WHERE extract_month = ?",
-                             [m]).to_arrow_table().column(0).to_pandas()
+                             [m]).df()[c.name]
         columns[c.name] = values
     height = max((len(v) for v in columns.values()), default=0)
     frame = {}
