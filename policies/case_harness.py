@@ -8,8 +8,8 @@ Conveniences (documented so a reviewer can read the YAML literally):
 - months are written ``YYYY-MM`` and become the 1st of the month;
 - ``extract_month`` defaults to the month of ``credited_date`` for social_insurance, else to
   the case's first run month;
-- a social_insurance row may list several ``insurance_type`` and/or ``contribution_month``
-  values: it stands for one row per combination; ``credited_date`` defaults to the 15th of the
+- a social_insurance row may list several ``insurance_type``, ``contribution_month`` and/or
+  ``id_number`` values: it stands for one row per combination; ``credited_date`` defaults to the 15th of the
   contribution month, ``insured_type`` to 单位职工;
 - ID/USCC companions default to ``<col>_method: exact``, ``<col>_score: 1.0``, ``<col>_raw`` = value.
 """
@@ -112,7 +112,8 @@ def expand_rows(source: str, rows: list[dict], first_run: dt.date) -> list[dict]
     spec = SOURCES[source]
     out = []
     for row in rows or []:
-        multi = {k: v for k, v in row.items() if isinstance(v, list) and k in ("insurance_type", "contribution_month")}
+        multi = {k: v for k, v in row.items() if isinstance(v, list) and k in ("insurance_type", "contribution_month", "id_number")
+                 and source == "social_insurance"}
         combos = itertools.product(*multi.values()) if multi else [()]
         for combo in combos:
             r = dict(row)

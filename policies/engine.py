@@ -143,7 +143,7 @@ listed as (
 ),
 one_off_and_annual as (
     select policy_code, beneficiary_type, beneficiary_id, beneficiary_name, person_id_number,
-           person_name, amount,
+           person_name, ratio_half_up(amount, ratio_num, ratio_den) as amount,
            strftime(period_start, '%Y-%m') as period_start, strftime(period_end, '%Y-%m') as period_end,
            region_code, phone, match_rank, match_score, evidence
     from listed where kind <> 'recurring'

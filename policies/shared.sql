@@ -55,7 +55,7 @@ create or replace temp macro firm_in_good_standing(uscc, entity_type, status, st
 create or replace temp view firm_register as
 select uscc, name, entity_type, enterprise_scale, legal_rep_id_number, legal_rep_name,
        established_date, status, status_date, serious_dishonest, phone, region_code,
-       uscc_method, uscc_score, extract_month
+       uscc_method, uscc_score, legal_rep_id_number_method, legal_rep_id_number_score, extract_month
 from lnk_business_registration
 where uscc is not null;
 
