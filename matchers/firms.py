@@ -1,32 +1,33 @@
 """The firm matcher: repair USCCs that fail the check character, or find firms by name.
 
 Identity: a valid USCC *is* a firm; two valid USCCs are never merged. The residue = records
-whose USCC is broken (fails GB 32100) or missing while a firm name is given. Grouped by
+whose USCC is broken (fails GB 32100) or missing while a firm name is given, grouped by
 (raw USCC, firm name as sent, county). Candidates (levels.FIRM_BLOCKING):
   uscc_one_edit  every one-edit variant of the bad USCC found among the valid USCCs (SQL)
-  name_league    normalised firm name equal/close to a business_registration name in the same
-                 league (盟市), for records with no one-edit candidate (Python, rapidfuzz)
-Compared on firm name, USCC distance, county, and shared employees (a person on the record's
-rows who also appears with the candidate firm). Scored and decided like persons.
+  name_league    normalised firm name equal or close to a business_registration name in the
+                 same league (盟市), for records with no one-edit candidate (Python, rapidfuzz)
+Compared on firm name (names.compare_firm_names), USCC distance, county, and shared employees
+(a person on the record's rows — valid, or repaired by the person matcher — who also appears
+with the candidate firm). Scored and decided by the same SQL as persons (persons.score_sql,
+persons.decide_sql). Outputs: temp tables _f_links, _f_review and the link_stats rows.
 """
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import pandas as pd
 from rapidfuzz import fuzz, process
 
 from matchers import codes, levels, names
-from matchers.persons import (REVIEW_COLUMNS, Candidate, decide, evidence_text, records, region_level,
-                              relation_columns, score_candidate, set_level)
+from matchers.persons import (REVIEW_COLUMNS, decide_sql, decisions_table, outcome_stats, region_level_sql,
+                              relation_columns, resolve_name_levels, score_sql)
 from matchers.review import Decisions
 
 log = logging.getLogger(__name__)
 
 _USCC_PATTERN = "[0-9A-HJ-NPQRTUWXY]{18}"
-LINK_COLUMNS = ["raw_uscc", "firm_name", "region_code", "uscc", "method", "score", "agreed", "evidence"]
 
 
 def occurrences_sql(con: duckdb.DuckDBPyConnection, person_links: str | None = None) -> str | None:
@@ -39,59 +40,43 @@ def occurrences_sql(con: duckdb.DuckDBPyConnection, person_links: str | None = N
             continue   # source switched off / not loaded (placeholder view without *_valid)
 
         def col(name: str | None) -> str:
-            return name if name and name in cols else "NULL"
+            return f"a.{name}" if name and name in cols else "NULL"
 
-        join = ""
+        join, person = "", "NULL"
         if spec.person and spec.person in cols and f"{spec.person}_valid" in cols:
             # the employee on the row: a valid ID, or the person its bad ID was linked to
-            person = f"CASE WHEN {spec.person}_valid THEN {spec.person} ELSE _pl.person_id END"
-            join = (f" LEFT JOIN {person_links} _pl ON NOT coalesce({spec.person}_valid, false) "
-                    f"AND _pl.raw_id = {spec.person}") if person_links else ""
-            if not person_links:
-                person = f"CASE WHEN {spec.person}_valid THEN {spec.person} END"
-        else:
-            person = "NULL"
-        where = "TRUE" + (f" AND ({spec.where})" if spec.where else "")
+            if person_links:
+                person = f"CASE WHEN a.{spec.person}_valid THEN a.{spec.person} ELSE _pl.person_id END"
+                join = (f" LEFT JOIN {person_links} _pl ON NOT coalesce(a.{spec.person}_valid, false) "
+                        f"AND _pl.raw_id = a.{spec.person}")
+            else:
+                person = f"CASE WHEN a.{spec.person}_valid THEN a.{spec.person} END"
+        where = "TRUE" + (f" AND ({spec.where.replace('applicant_type', 'a.applicant_type')})" if spec.where else "")
         selects.append(
-            f"SELECT '{spec.source}' AS source, {spec.column} AS code, "
-            f"coalesce({spec.column}_valid, false) AS code_valid, "
+            f"SELECT '{spec.source}' AS source, a.{spec.column} AS code, "
+            f"coalesce(a.{spec.column}_valid, false) AS code_valid, "
             f"CAST({col(spec.name)} AS VARCHAR) AS firm_name, CAST({col(spec.region)} AS VARCHAR) AS region, "
             f"CAST({person} AS VARCHAR) AS person, "
             f"CAST({col('source_file')} AS VARCHAR) AS source_file, "
             f"CAST({col('source_line')} AS BIGINT) AS source_line "
-            f"FROM asof_{spec.source}{join} WHERE {where}"
+            f"FROM asof_{spec.source} a{join} WHERE {where}"
         )
     return "\nUNION ALL\n".join(selects) if selects else None
 
 
-def _build_tables(con: duckdb.DuckDBPyConnection, occurrences: str) -> None:
-    con.execute(f"CREATE OR REPLACE TEMP VIEW _f_occ AS {occurrences}")
-    con.execute("CREATE OR REPLACE TEMP TABLE _f_known AS "
-                "SELECT DISTINCT code FROM _f_occ WHERE code_valid AND code IS NOT NULL")
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _f_residue AS
-        SELECT code AS raw_uscc, firm_name, region AS region_code,
-               list(DISTINCT person ORDER BY person) FILTER (WHERE person IS NOT NULL) AS persons,
-               list(DISTINCT source ORDER BY source) AS sources,
-               min(struct_pack(source := source, file := source_file, line := source_line)) AS first_seen,
-               count(*) AS n_rows
-        FROM _f_occ
-        WHERE NOT code_valid
-          AND ((code IS NOT NULL AND regexp_full_match(code, '{_USCC_PATTERN}')) OR firm_name IS NOT NULL)
-        GROUP BY code, firm_name, region
-    """)
-    con.execute("CREATE OR REPLACE TEMP TABLE _f_pairs_edit AS "
-                + codes.variants_sql("_f_residue", "raw_uscc", "(SELECT code FROM _f_known)", "uscc"))
-
-
-def _name_candidates(con: duckdb.DuckDBPyConnection, residue: list[dict], has_edit: set[str]) -> dict[tuple, list[str]]:
+def _name_candidates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Fallback block `name_league`: register firms in the record's league with a close name."""
-    need = [r for r in residue if r["firm_name"] and r["raw_uscc"] not in has_edit and r["region_code"]]
+    need = con.execute("""
+        SELECT rid, firm_name, region_code FROM _f_residue r
+        WHERE firm_name IS NOT NULL AND region_code IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM _f_pairs_edit e WHERE e.raw = r.raw_uscc)
+        ORDER BY rid""").fetchall()
     reg, col, name_col = levels.FIRM_REGISTER
     cols = relation_columns(con, f"asof_{reg}")
-    if not need or cols is None:
-        return {}
-    leagues = sorted({r["region_code"][:4] for r in need})
+    out = {"rid": [], "candidate": []}
+    if not need or cols is None or f"{col}_valid" not in cols:
+        return pd.DataFrame(out, dtype="int64").astype({"candidate": object})
+    leagues = sorted({region[:4] for _, _, region in need})
     register = con.execute(f"""
         SELECT DISTINCT {col} AS uscc, {name_col} AS name, substr(region_code, 1, 4) AS league
         FROM asof_{reg}
@@ -100,122 +85,168 @@ def _name_candidates(con: duckdb.DuckDBPyConnection, residue: list[dict], has_ed
     """, [leagues]).fetchall()
     by_league: dict[str, tuple[list[str], list[str]]] = {}
     for uscc, name, league in register:
-        keys, ids = by_league.setdefault(league, ([], []))
         key = names.normalise_firm_name(name)
         if key:
+            keys, ids = by_league.setdefault(league, ([], []))
             keys.append(key)
             ids.append(uscc)
-    out: dict[tuple, list[str]] = {}
-    for r in need:
-        key = names.normalise_firm_name(r["firm_name"])
-        keys, ids = by_league.get(r["region_code"][:4], ([], []))
+    for rid, firm_name, region in need:
+        key = names.normalise_firm_name(firm_name)
+        keys, ids = by_league.get(region[:4], ([], []))
         if not key or not keys:
             continue
         hits = process.extract(key, keys, scorer=fuzz.ratio, score_cutoff=levels.FIRM_FUZZY_MIN, limit=5)
-        found = sorted({ids[i] for _, _, i in hits})
-        if found:
-            out[(r["raw_uscc"], r["firm_name"], r["region_code"])] = found
-    return out
+        for uscc in sorted({ids[i] for _, _, i in hits}):
+            out["rid"].append(rid)
+            out["candidate"].append(uscc)
+    return pd.DataFrame({"rid": pd.Series(out["rid"], dtype="int64"),
+                         "candidate": pd.Series(out["candidate"], dtype=object)})
+
+
+def _build_pairs(con: duckdb.DuckDBPyConnection, occurrences: str) -> None:
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _f_occ AS {occurrences}")
+    con.execute("CREATE OR REPLACE TEMP TABLE _f_known AS "
+                "SELECT DISTINCT code FROM _f_occ WHERE code_valid AND code IS NOT NULL")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _f_residue AS
+        SELECT row_number() OVER (ORDER BY code NULLS FIRST, firm_name NULLS FIRST, region NULLS FIRST) AS rid,
+               code AS raw_uscc, firm_name, region AS region_code,
+               list(DISTINCT person ORDER BY person) FILTER (WHERE person IS NOT NULL) AS persons,
+               min(struct_pack(source := source, file := source_file, line := source_line)) AS first_seen,
+               count(*) AS n_rows
+        FROM _f_occ
+        WHERE NOT code_valid
+          AND ((code IS NOT NULL AND regexp_full_match(code, '{_USCC_PATTERN}')) OR firm_name IS NOT NULL)
+        GROUP BY code, firm_name, region
+    """)
+    con.execute("CREATE OR REPLACE TEMP TABLE _f_pairs_edit AS "
+                + codes.variants_sql("_f_residue", "raw_uscc", "_f_known", "uscc"))
+    con.register("_f_pairs_name_frame", _name_candidates(con))
+    con.execute("CREATE OR REPLACE TEMP TABLE _f_pairs_name AS SELECT rid::BIGINT AS rid, "
+                "CAST(candidate AS VARCHAR) AS candidate FROM _f_pairs_name_frame")
+    con.unregister("_f_pairs_name_frame")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _f_pairs_base AS
+        SELECT row_number() OVER (ORDER BY rid, candidate) AS pair_id, * FROM (
+            SELECT r.rid, e.candidate, 'uscc_one_edit' AS block, e.edit
+            FROM _f_residue r JOIN _f_pairs_edit e ON e.raw = r.raw_uscc
+            UNION ALL
+            SELECT n.rid, n.candidate, 'name_league' AS block,
+                   CASE WHEN r.raw_uscc IS NULL THEN NULL
+                        WHEN hamming(r.raw_uscc, n.candidate) <= 1 THEN 'substitution' ELSE 'else' END AS edit
+            FROM _f_pairs_name n JOIN _f_residue r ON r.rid = n.rid
+        )
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _f_cand_attrs AS
+        SELECT code,
+               list(DISTINCT firm_name ORDER BY firm_name) FILTER (WHERE firm_name IS NOT NULL) AS names,
+               list(DISTINCT region ORDER BY region) FILTER (WHERE region IS NOT NULL) AS regions,
+               count(DISTINCT person) AS n_persons
+        FROM _f_occ WHERE code_valid AND code IN (SELECT candidate FROM _f_pairs_base)
+        GROUP BY code
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _f_shared AS
+        WITH cand_persons AS (
+            SELECT DISTINCT code, person FROM _f_occ
+            WHERE code_valid AND person IS NOT NULL AND code IN (SELECT candidate FROM _f_pairs_base)
+        ),
+        record_persons AS (SELECT rid, unnest(persons) AS person FROM _f_residue WHERE len(persons) > 0)
+        SELECT p.pair_id, count(*) AS n_shared
+        FROM _f_pairs_base p JOIN record_persons rp ON rp.rid = p.rid
+        JOIN cand_persons cp ON cp.code = p.candidate AND cp.person = rp.person
+        GROUP BY p.pair_id
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _f_pairs AS
+        SELECT p.pair_id, p.rid, r.raw_uscc, r.firm_name, r.region_code, p.candidate, p.block,
+               coalesce(p.edit, '') AS edit, c.names AS c_names,
+               CASE WHEN r.firm_name IS NULL OR len(coalesce(c.names, [])) = 0 THEN 'null'
+                    WHEN list_contains(c.names, r.firm_name) THEN 'exact' END AS l_firm_name,
+               CASE WHEN p.edit IS NULL THEN 'null'
+                    WHEN p.edit LIKE 'substitution%' OR p.edit LIKE 'transposition%' THEN 'one_edit'
+                    ELSE 'else' END AS l_uscc_edit,
+               {region_level_sql('[r.region_code]', 'c.regions')} AS l_region,
+               CASE WHEN len(coalesce(r.persons, [])) = 0 OR coalesce(c.n_persons, 0) = 0 THEN 'null'
+                    WHEN s.n_shared > 0 THEN 'exact' ELSE 'else' END AS l_shared_employee,
+               0.0::DOUBLE AS score, false AS veto, ''::VARCHAR AS agreed, ''::VARCHAR AS labels
+        FROM _f_pairs_base p JOIN _f_residue r ON r.rid = p.rid
+        LEFT JOIN _f_cand_attrs c ON c.code = p.candidate
+        LEFT JOIN _f_shared s ON s.pair_id = p.pair_id
+    """)
 
 
 @dataclass
 class FirmMatch:
-    links: pd.DataFrame
-    review: pd.DataFrame
-    stats: list[dict]
+    links: str = "_f_links"      # raw_uscc, firm_name, region_code, uscc, method, score, agreed, evidence, block
+    review: str = "_f_review"    # REVIEW_COLUMNS
+    stats: list[dict] = field(default_factory=list)
     known_codes: int = 0
     residue_records: int = 0
+    python_name_pairs: int = 0
+
+
+def _empty_outputs(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("""CREATE OR REPLACE TEMP TABLE _f_links (raw_uscc VARCHAR, firm_name VARCHAR, region_code VARCHAR,
+                   uscc VARCHAR, method VARCHAR, score DOUBLE, agreed VARCHAR, evidence VARCHAR, block VARCHAR)""")
+    con.execute("CREATE OR REPLACE TEMP TABLE _f_review (" + ", ".join(
+        f"{c} {'BIGINT' if c == 'source_line' else 'DOUBLE' if c == 'score' else 'VARCHAR'}"
+        for c in REVIEW_COLUMNS) + ")")
 
 
 def match_firms(con: duckdb.DuckDBPyConnection, decisions: Decisions,
                 person_links: str | None = None) -> FirmMatch:
+    """Link every (bad or missing USCC, firm name, county) record seen as of the run month."""
     occurrences = occurrences_sql(con, person_links)
     if occurrences is None:
-        return FirmMatch(pd.DataFrame(columns=LINK_COLUMNS), pd.DataFrame(columns=REVIEW_COLUMNS), [])
-    _build_tables(con, occurrences)
-    residue = records(con, "SELECT * FROM _f_residue ORDER BY raw_uscc NULLS FIRST, firm_name NULLS FIRST, region_code NULLS FIRST")
-    edit_pairs: dict[str, list[tuple[str, str]]] = {}
-    for raw, cand, edit in con.execute("SELECT raw, candidate, edit FROM _f_pairs_edit ORDER BY raw, candidate").fetchall():
-        edit_pairs.setdefault(raw, []).append((cand, edit))
-    name_pairs = _name_candidates(con, residue, set(edit_pairs))
-    wanted = sorted({c for v in edit_pairs.values() for c, _ in v} | {c for v in name_pairs.values() for c in v})
-    attrs: dict[str, dict] = {}
-    if wanted:
-        for row in records(con, """
-            SELECT code, list(DISTINCT firm_name ORDER BY firm_name) FILTER (WHERE firm_name IS NOT NULL) AS names,
-                   list(DISTINCT region ORDER BY region) FILTER (WHERE region IS NOT NULL) AS regions,
-                   list(DISTINCT person ORDER BY person) FILTER (WHERE person IS NOT NULL) AS persons
-            FROM _f_occ WHERE code_valid AND code IN (SELECT unnest(?)) GROUP BY code
-        """, [wanted]):
-            attrs[row["code"]] = row
+        _empty_outputs(con)
+        return FirmMatch()
+    _build_pairs(con, occurrences)
+    python_pairs = resolve_name_levels(con, "_f_pairs", "firm_name", "c_names", "l_firm_name",
+                                       names.compare_firm_names, ("exact", "fuzzy_high", "fuzzy", "else"))
+    s = score_sql(levels.FIRM_COMPARISONS, levels.FIRM_BLOCKING)
+    con.execute(f"UPDATE _f_pairs SET score = {s['score']}, veto = {s['veto']}, agreed = {s['agreed']}, "
+                f"labels = {s['labels']}")
+    decisions_table(con, decisions)
+    decide_sql(con, kind="firm", residue="_f_residue", pairs="_f_pairs", raw_col="raw_uscc", name_col="firm_name",
+               valid_code="regexp_full_match({code}, '" + _USCC_PATTERN + "')", out="_f_decided")
+    evidence = ("p.block || coalesce(' (' || nullif(p.edit, '') || ')', '') || '; ' || p.labels "
+                "|| '; p=' || printf('%.4f', p.score)")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _f_links AS
+        SELECT r.raw_uscc, r.firm_name, r.region_code, d.candidate AS uscc,
+               CASE WHEN d.verdict = 'reviewed' THEN 'reviewed'
+                    WHEN p.l_firm_name = 'exact' AND p.block = 'uscc_one_edit' THEN 'id_repaired'
+                    ELSE 'fuzzy' END AS method,
+               d.score, coalesce(p.agreed, '') AS agreed,
+               CASE WHEN d.verdict = 'reviewed'
+                    THEN d.reason || '; ' || coalesce('model: ' || {evidence}, 'not proposed by the model')
+                    ELSE {evidence} END AS evidence,
+               coalesce(p.block, 'decision_file') AS block
+        FROM _f_decided d JOIN _f_residue r ON r.rid = d.rid LEFT JOIN _f_pairs p ON p.pair_id = d.pair_id
+        WHERE d.verdict IN ('link', 'reviewed')
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _f_review AS
+        SELECT 'firm' AS kind, r.first_seen.source AS source, r.first_seen.file AS source_file,
+               r.first_seen.line AS source_line, r.raw_uscc AS left_id, r.firm_name AS left_name,
+               r.region_code AS left_region, NULL::VARCHAR AS left_phone,
+               d.candidate AS right_id, nullif(array_to_string(c.names, '/'), '') AS right_name,
+               nullif(array_to_string(c.regions, ','), '') AS right_region, NULL::VARCHAR AS right_phone,
+               d.score, p.agreed,
+               d.reason || '; ' || p.block || coalesce(' (' || nullif(p.edit, '') || ')', '') || '; ' || p.labels AS reason
+        FROM _f_decided d JOIN _f_residue r ON r.rid = d.rid JOIN _f_pairs p ON p.pair_id = d.pair_id
+        LEFT JOIN _f_cand_attrs c ON c.code = d.candidate
+        WHERE d.verdict = 'review'
+    """)
     known = con.execute("SELECT count(*) FROM _f_known").fetchall()[0][0]
-    priors = {b.key: b.prior for b in levels.FIRM_BLOCKING}
-
-    links, review, stats_pairs, stats_links = [], [], {}, {}
-    for record in residue:
-        key = (record["raw_uscc"], record["firm_name"], record["region_code"])
-        cands = []
-        blocks = [(c, e, "uscc_one_edit") for c, e in edit_pairs.get(record["raw_uscc"], [])]
-        blocks += [(c, codes.edit_kind(record["raw_uscc"], c) if record["raw_uscc"] else None, "name_league")
-                   for c in name_pairs.get(key, [])]
-        for cand_id, edit, block in blocks:
-            cand = attrs.get(cand_id, {})
-            name_levels = [names.compare_firm_names(record["firm_name"], n) for n in (cand.get("names") or [])]
-            order = ("exact", "fuzzy_high", "fuzzy", "else")
-            labels = {
-                "firm_name": min(name_levels, key=order.index) if name_levels and record["firm_name"] else "null",
-                "uscc_edit": ("null" if edit is None else
-                              "one_edit" if edit.startswith(("substitution", "transposition")) else "else"),
-                "region": region_level({record["region_code"]} - {None}, set(cand.get("regions") or [])),
-                "shared_employee": set_level(set(record["persons"] or []), set(cand.get("persons") or [])),
-            }
-            c = Candidate(key, cand_id, block, labels, edit=edit or "")
-            cands.append(score_candidate(c, levels.FIRM_COMPARISONS, priors[block]))
-
-        raw, firm_name = record["raw_uscc"], record["firm_name"]
-        cands = [c for c in cands if decisions.get("firm", raw, firm_name, c.candidate) != "reject"]
-        confirmed = decisions.confirmed("firm", raw, firm_name)
-        if confirmed and codes.uscc_valid(confirmed.candidate_id):
-            match = next((c for c in cands if c.candidate == confirmed.candidate_id), None)
-            model = f"model p={match.score:.4f}" if match else "not proposed by the model"
-            outcome = "reviewed"
-            links.append({"raw_uscc": raw, "firm_name": firm_name, "region_code": record["region_code"],
-                          "uscc": confirmed.candidate_id, "method": "reviewed", "score": 1.0,
-                          "agreed": ",".join(match.agreed) if match else "",
-                          "evidence": f"confirmed by {confirmed.reviewer} on {confirmed.date}; {model}"})
-            block = match.block if match else "decision_file"
-        else:
-            verdict, chosen, reason = decide(cands)
-            block = chosen[0].block if chosen else None
-            if verdict == "link":
-                best = chosen[0]
-                outcome = "id_repaired" if (best.labels["firm_name"] == "exact" and best.block == "uscc_one_edit") else "fuzzy"
-                links.append({"raw_uscc": raw, "firm_name": firm_name, "region_code": record["region_code"],
-                              "uscc": best.candidate, "method": outcome, "score": best.score,
-                              "agreed": ",".join(best.agreed), "evidence": evidence_text(best)})
-            else:
-                outcome = verdict
-                first = record["first_seen"] or {}
-                for c in chosen:
-                    cand = attrs.get(c.candidate, {})
-                    review.append({
-                        "kind": "firm", "source": first.get("source"), "source_file": first.get("file"),
-                        "source_line": first.get("line"), "left_id": raw, "left_name": firm_name,
-                        "left_region": record["region_code"], "left_phone": None,
-                        "right_id": c.candidate, "right_name": "/".join(cand.get("names") or []) or None,
-                        "right_region": ",".join(cand.get("regions") or []) or None, "right_phone": None,
-                        "score": c.score, "agreed": ",".join(c.agreed), "reason": f"{reason}; {evidence_text(c)}",
-                    })
-        for c in cands:
-            stats_pairs[(c.block, outcome)] = stats_pairs.get((c.block, outcome), 0) + 1
-        if outcome in ("id_repaired", "fuzzy", "reviewed"):
-            stats_links[(block, outcome)] = stats_links.get((block, outcome), 0) + 1
-
+    residue = con.execute("SELECT count(*) FROM _f_residue").fetchall()[0][0]
     stats = [{"stage": "firm", "blocking_key": "valid_uscc", "candidate_pairs": 0, "links": known, "method": "exact"}]
-    for block, outcome in sorted(set(stats_pairs) | set(stats_links), key=str):
-        stats.append({"stage": "firm", "blocking_key": block, "candidate_pairs": stats_pairs.get((block, outcome), 0),
-                      "links": stats_links.get((block, outcome), 0), "method": outcome})
-    log.info("firms: %d known valid USCCs, %d residue records, %d links, %d review rows",
-             known, len(residue), len(links), len(review))
-    return FirmMatch(pd.DataFrame(links, columns=LINK_COLUMNS), pd.DataFrame(review, columns=REVIEW_COLUMNS),
-                     stats, known, len(residue))
+    stats += outcome_stats(con, "firm", "_f_pairs", "_f_decided", "_f_links",
+                           "SELECT d.rid, l.method FROM _f_links l JOIN _f_residue d "
+                           "ON d.raw_uscc IS NOT DISTINCT FROM l.raw_uscc AND d.firm_name IS NOT DISTINCT FROM "
+                           "l.firm_name AND d.region_code IS NOT DISTINCT FROM l.region_code")
+    log.info("firms: %d known valid USCCs, %d residue records, %d name pairs compared in Python",
+             known, residue, python_pairs)
+    return FirmMatch(stats=stats, known_codes=known, residue_records=residue, python_name_pairs=python_pairs)

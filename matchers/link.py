@@ -73,18 +73,13 @@ def default_decisions_file(con: duckdb.DuckDBPyConnection) -> Path | None:
     return Path(row[0]).resolve().parent / DECISIONS_FILE_NAME
 
 
-def _write(con: duckdb.DuckDBPyConnection, table: str, month: str, frame: pd.DataFrame) -> None:
+def _write(con: duckdb.DuckDBPyConnection, table: str, month: str, select_sql: str) -> None:
+    """Replace run month `month` of `table` with the rows of `select_sql` (canonical columns but run_month)."""
     con.execute(DDL[table])
     con.execute(f"DELETE FROM {table} WHERE run_month = ?", [month])
-    if frame.empty:
-        return
-    frame = frame.assign(run_month=month)[COLUMNS[table]]
-    con.register("_link_frame", frame)
-    try:
-        cols = ", ".join(COLUMNS[table])
-        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _link_frame ORDER BY {ORDER[table]}")
-    finally:
-        con.unregister("_link_frame")
+    cols = ", ".join(COLUMNS[table])
+    con.execute(f"INSERT INTO {table} ({cols}) SELECT ? AS run_month, {', '.join(COLUMNS[table][1:])} "
+                f"FROM ({select_sql}) ORDER BY {ORDER[table]}", [month])
 
 
 def _quote(value: str) -> str:
@@ -155,6 +150,10 @@ def create_link_views(con: duckdb.DuckDBPyConnection, month: str) -> list[str]:
     return created
 
 
+def _by_method(con: duckdb.DuckDBPyConnection, table: str) -> dict:
+    return {m: n for m, n in con.execute(f"SELECT method, count(*) FROM {table} GROUP BY 1 ORDER BY 1").fetchall()}
+
+
 def link_month(con: duckdb.DuckDBPyConnection, month: str, decisions_file: Path | None = None) -> dict:
     """Link persons and firms as of `month` ('YYYY-MM'); returns stats."""
     started = time.perf_counter()
@@ -165,36 +164,39 @@ def link_month(con: duckdb.DuckDBPyConnection, month: str, decisions_file: Path 
     persons = match_persons(con, decisions)
     t1 = time.perf_counter()
     # repaired employees count as shared-employee evidence for the firms (one owner per bad ID only)
-    con.register("_person_links_frame", persons.links[["raw_id", "person_id"]])
     con.execute("""CREATE OR REPLACE TEMP TABLE _p_linked_raw AS
-                   SELECT raw_id, any_value(person_id) AS person_id FROM _person_links_frame
+                   SELECT raw_id, any_value(person_id) AS person_id FROM _p_links
                    GROUP BY raw_id HAVING count(DISTINCT person_id) = 1""")
-    con.unregister("_person_links_frame")
     firms = match_firms(con, decisions, person_links="_p_linked_raw")
     t2 = time.perf_counter()
-    review = pd.concat([f for f in (persons.review, firms.review) if not f.empty] or [persons.review],
-                       ignore_index=True)
-    stats_rows = pd.DataFrame(persons.stats + firms.stats, columns=COLUMNS["link_stats"][1:])
+    stats_frame = pd.DataFrame(persons.stats + firms.stats, columns=COLUMNS["link_stats"][1:])
+    con.register("_link_stats_frame", stats_frame)
 
     con.execute("BEGIN TRANSACTION")
     try:
-        _write(con, "person_links", month, persons.links)
-        _write(con, "firm_links", month, firms.links)
-        _write(con, "review_queue", month, review)
-        _write(con, "link_stats", month, stats_rows)
+        _write(con, "person_links", month, "SELECT * FROM _p_links")
+        _write(con, "firm_links", month, "SELECT * FROM _f_links")
+        _write(con, "review_queue", month, "SELECT * FROM _p_review UNION ALL SELECT * FROM _f_review")
+        _write(con, "link_stats", month, "SELECT * FROM _link_stats_frame")
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
+    finally:
+        con.unregister("_link_stats_frame")
     views = create_link_views(con, month)
+    counts = {
+        "person_links": _by_method(con, "_p_links"), "firm_links": _by_method(con, "_f_links"),
+        "review_queue": {"person": con.execute("SELECT count(*) FROM _p_review").fetchall()[0][0],
+                         "firm": con.execute("SELECT count(*) FROM _f_review").fetchall()[0][0]},
+    }
     for tmp in ("_p_occ", "_f_occ"):
         con.execute(f"DROP VIEW IF EXISTS {tmp}")
-    for tmp in ("_p_known", "_p_residue", "_p_pairs_edit", "_p_pairs_fallback", "_p_cand_attrs",
-                "_f_known", "_f_residue", "_f_pairs_edit", "_p_linked_raw"):
+    for tmp in ("_p_known", "_p_residue", "_p_pairs_edit", "_p_pairs_fallback", "_p_cand_attrs", "_p_pairs",
+                "_p_decided", "_p_links", "_p_review", "_p_linked_raw", "_decisions",
+                "_f_known", "_f_residue", "_f_pairs_edit", "_f_pairs_name", "_f_pairs_base", "_f_cand_attrs",
+                "_f_shared", "_f_pairs", "_f_decided", "_f_links", "_f_review"):
         con.execute(f"DROP TABLE IF EXISTS {tmp}")
-
-    def by_method(frame: pd.DataFrame) -> dict:
-        return {k: int(v) for k, v in frame["method"].value_counts().sort_index().items()} if not frame.empty else {}
 
     pairs = {}
     for row in persons.stats + firms.stats:
@@ -204,12 +206,13 @@ def link_month(con: duckdb.DuckDBPyConnection, month: str, decisions_file: Path 
         "month": month,
         "known_person_ids": persons.known_ids,
         "person_residue_records": persons.residue_records,
-        "person_links": by_method(persons.links),
+        "person_links": counts["person_links"],
         "known_firm_usccs": firms.known_codes,
         "firm_residue_records": firms.residue_records,
-        "firm_links": by_method(firms.links),
+        "firm_links": counts["firm_links"],
         "candidate_pairs": pairs,
-        "review_queue": {"person": int(len(persons.review)), "firm": int(len(firms.review))},
+        "review_queue": counts["review_queue"],
+        "name_pairs_compared_in_python": {"person": persons.python_name_pairs, "firm": firms.python_name_pairs},
         "decisions": len(decisions),
         "views": views,
         "seconds": {"persons": round(t1 - t0, 3), "firms": round(t2 - t1, 3),

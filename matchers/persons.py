@@ -5,17 +5,23 @@ merged (nothing here ever compares two valid IDs). Only records whose ID fails t
 (the residue, ~1-2 % of rows) are linked, to an ID from the universe of valid IDs seen as of the
 run month in any source.
 
-Steps (heavy work in DuckDB, Python only on the residue):
-  1. occurrences   every (source, ID column) row as (id, id_valid, name, region, phone, employer)
-  2. known ids     distinct valid IDs                                   -> _p_known(code)
-  3. residue       invalid IDs grouped by (raw ID, name as sent)        -> _p_residue
-  4. blocking      levels.PERSON_BLOCKING: one-edit variants joined to the known set (exact
-                   candidate set); fallback same name + birth date for records with none
-  5. attributes    names / counties / phones / employers of the candidate IDs only
-  6. compare       levels.PERSON_COMPARISONS per pair (names.compare_person_names for names)
-  7. score         Fellegi–Sunter log2 weights -> match probability
-  8. decide        analyst decisions first (confirm -> reviewed, reject -> never proposed), then
-                   ACCEPT / REVIEW bands; two plausible owners -> review, never auto-linked
+Steps — set-based in DuckDB; Python only for the names that are not equal as sent:
+  1. occurrences  every (source, ID column) row as (id, id_valid, name, region, phone, employer)
+  2. known ids    distinct valid IDs                                         -> _p_known(code)
+  3. residue      invalid IDs grouped by (raw ID, name as sent), one `rid` each -> _p_residue
+  4. blocking     levels.PERSON_BLOCKING: every one-edit variant of the bad ID joined to the
+                  known set (the exact candidate set); fallback same name + birth date for
+                  records with no one-edit candidate                         -> _p_pairs
+  5. compare      one label column `l_<field>` per levels.PERSON_COMPARISONS; names equal as
+                  sent are `exact` in SQL, the rest go through names.compare_person_names
+  6. score        Fellegi–Sunter: prior(block) + Σ log2(m/u) -> match probability (SQL
+                  rendered from levels.py)
+  7. decide       analyst decisions first (reject → pair dropped for good; confirm → `reviewed`),
+                  then the bands: one plausible candidate ≥ ACCEPT links; grey band or two
+                  plausible owners → review queue; nothing plausible → unlinked
+  8. nameless     a record without a name (subsidy ledger) takes the link of a named record with
+                  the same bad ID, when all of those point to the same person
+Outputs: temp tables _p_links, _p_review and the link_stats rows.
 """
 from __future__ import annotations
 
@@ -25,81 +31,27 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
-from matchers import codes, levels, names
+from matchers import levels, names
 from matchers.review import Decisions
 
 log = logging.getLogger(__name__)
 
 _ID_PATTERN = "[0-9]{17}[0-9X]"
+LINKED_METHODS = ("id_repaired", "fuzzy", "reviewed")
+REVIEW_COLUMNS = ["kind", "source", "source_file", "source_line", "left_id", "left_name", "left_region",
+                  "left_phone", "right_id", "right_name", "right_region", "right_phone", "score", "agreed",
+                  "reason"]
 
 
 # --------------------------------------------------------------------------------------------
-# Scoring and deciding (shared with firms.py)
+# Helpers shared with firms.py
 # --------------------------------------------------------------------------------------------
-@dataclass
-class Candidate:
-    record_key: tuple
-    candidate: str
-    block: str
-    labels: dict[str, str]
-    score: float = 0.0
-    veto: bool = False
-    agreed: list[str] = field(default_factory=list)
-    weight: float = 0.0
-    edit: str = ""            # e.g. substitution@9, transposition@11, two_edits
-
-
-def score_candidate(cand: Candidate, comparisons: tuple[levels.Comparison, ...], prior: float) -> Candidate:
-    """Fellegi–Sunter: prior log2-odds + sum of log2(m/u) of the levels reached."""
-    weight = prior
-    for comp in comparisons:
-        level = comp.level(cand.labels[comp.field])
-        weight += level.weight
-        cand.veto = cand.veto or level.veto
-        if level.agrees:
-            cand.agreed.append(comp.field)
-    cand.weight = weight
-    cand.score = round(1.0 / (1.0 + 2.0 ** (-weight)), 6) if weight > -60 else 0.0
-    return cand
-
-
-def decide(cands: list[Candidate]) -> tuple[str, list[Candidate], str]:
-    """-> ('link', [best], '') | ('review', plausible, reason) | ('unlinked', [], reason)."""
-    plausible = sorted((c for c in cands if not c.veto and c.score >= levels.REVIEW),
-                       key=lambda c: (-c.score, c.candidate))
-    if not plausible:
-        return "unlinked", [], "no plausible candidate" if cands else "no candidate"
-    if sum(c.score >= levels.AMBIGUOUS_AT for c in plausible) >= 2:
-        return "review", plausible, f"ambiguous: {len(plausible)} plausible owners"
-    best = plausible[0]
-    if best.score >= levels.ACCEPT:
-        return "link", [best], ""
-    return "review", [best], "grey band"
-
-
-def region_level(left: set[str], right: set[str]) -> str:
-    if not left or not right:
-        return "null"
-    if left & right:
-        return "same_county"
-    if {r[:4] for r in left} & {r[:4] for r in right}:
-        return "same_league"
-    return "else"
-
-
-def set_level(left: set, right: set) -> str:
-    if not left or not right:
-        return "null"
-    return "exact" if left & right else "else"
-
-
-def evidence_text(cand: Candidate, extra: str = "") -> str:
-    parts = [f"{cand.block}" + (f" ({cand.edit})" if cand.edit else "")]
-    parts += [f"{k} {v}" for k, v in cand.labels.items() if k not in ("id_edit", "uscc_edit")]
-    parts.append(f"p={cand.score:.4f}")
-    if extra:
-        parts.append(extra)
-    return "; ".join(parts)
+def relation_columns(con: duckdb.DuckDBPyConnection, relation: str) -> set[str] | None:
+    """Column names of a table/view, or None if it does not exist."""
+    try:
+        return {row[0] for row in con.execute(f"DESCRIBE {relation}").fetchall()}
+    except duckdb.Error:
+        return None
 
 
 def records(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
@@ -109,12 +61,137 @@ def records(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None
     return [dict(zip(cols, row)) for row in cur.fetchall()]
 
 
-def relation_columns(con: duckdb.DuckDBPyConnection, relation: str) -> set[str] | None:
-    """Column names of a table/view, or None if it does not exist."""
+def _q(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def set_level_sql(left: str, right: str) -> str:
+    """exact if the two lists share a value; null if either is empty."""
+    return (f"CASE WHEN len(coalesce({left}, [])) = 0 OR len(coalesce({right}, [])) = 0 THEN 'null' "
+            f"WHEN list_has_any({left}, {right}) THEN 'exact' ELSE 'else' END")
+
+
+def region_level_sql(left: str, right: str) -> str:
+    """same_county / same_league (first 4 digits: 盟市) / else / null, on lists of county codes."""
+    return (f"CASE WHEN len(coalesce({left}, [])) = 0 OR len(coalesce({right}, [])) = 0 THEN 'null' "
+            f"WHEN list_has_any({left}, {right}) THEN 'same_county' "
+            f"WHEN list_has_any(list_transform({left}, lambda x: left(x, 4)), "
+            f"list_transform({right}, lambda x: left(x, 4))) THEN 'same_league' ELSE 'else' END")
+
+
+def resolve_name_levels(con, pairs: str, name_col: str, names_col: str, level_col: str, compare, order) -> int:
+    """Fill `level_col` where SQL left it NULL: best level of `compare(name, candidate name)` over
+    the candidate's names. Python runs once per distinct (name, candidate name)."""
+    todo = con.execute(f"""SELECT DISTINCT {name_col} AS name, unnest({names_col}) AS cname FROM {pairs}
+                           WHERE {level_col} IS NULL""").fetchall()
+    if not todo:
+        return 0
+    frame = pd.DataFrame({"name": [a for a, _ in todo], "cname": [b for _, b in todo],
+                          "level": [compare(a, b) for a, b in todo]})
+    frame["rank"] = frame["level"].map({lv: i for i, lv in enumerate(order)}).astype("int64")
+    con.register("_name_levels_frame", frame)
     try:
-        return {row[0] for row in con.execute(f"DESCRIBE {relation}").fetchall()}
-    except duckdb.Error:
-        return None
+        con.execute(f"""
+            UPDATE {pairs} SET {level_col} = b.level
+            FROM (SELECT x.pair_id, arg_min(n.level, n.rank) AS level
+                  FROM (SELECT pair_id, {name_col} AS name, unnest({names_col}) AS cname FROM {pairs}
+                        WHERE {level_col} IS NULL) x
+                  JOIN _name_levels_frame n ON n.name = x.name AND n.cname = x.cname
+                  GROUP BY x.pair_id) b
+            WHERE {pairs}.pair_id = b.pair_id""")
+    finally:
+        con.unregister("_name_levels_frame")
+    return len(todo)
+
+
+def score_sql(comparisons: tuple[levels.Comparison, ...], blocking: tuple[levels.BlockingRule, ...]) -> dict[str, str]:
+    """SQL expressions (over l_<field> label columns and `block`) rendered from levels.py:
+    weight (log2 odds), score (probability), veto, agreed (fields), labels (human text)."""
+    prior = "CASE block " + " ".join(f"WHEN {_q(b.key)} THEN {b.prior!r}" for b in blocking) + " ELSE 0.0 END"
+    terms, vetoes, agreed, labels = [prior], [], [], []
+    for comp in comparisons:
+        col = f"l_{comp.field}"
+        terms.append("CASE " + col + " " + " ".join(
+            f"WHEN {_q(lv.label)} THEN {lv.weight!r}" for lv in comp.levels) + " ELSE 0.0 END")
+        veto = [lv.label for lv in comp.levels if lv.veto]
+        if veto:
+            vetoes.append(f"coalesce({col} IN ({', '.join(map(_q, veto))}), false)")
+        agree = [lv.label for lv in comp.levels if lv.agrees]
+        if agree:
+            agreed.append(f"CASE WHEN {col} IN ({', '.join(map(_q, agree))}) THEN {_q(comp.field)} END")
+        labels.append(f"{_q(comp.field + ' ')} || coalesce({col}, '?')")
+    weight = "(" + " + ".join(terms) + ")"
+    return {
+        "weight": weight,
+        "score": f"round(1.0 / (1.0 + pow(2.0, -greatest(least({weight}, 60.0), -60.0))), 6)",
+        "veto": "(" + (" OR ".join(vetoes) or "false") + ")",
+        "agreed": "concat_ws(',', " + ", ".join(agreed) + ")",
+        "labels": "concat_ws('; ', " + ", ".join(labels) + ")",
+    }
+
+
+def decisions_table(con: duckdb.DuckDBPyConnection, decisions: Decisions) -> None:
+    """Temp table _decisions(kind, raw_id, name, candidate_id, decision, reviewer, date)."""
+    from matchers import codes
+    valid = {"person": codes.id_valid, "firm": codes.uscc_valid}
+    # a confirmation naming a code that fails its check is ignored (never link to a non-identity)
+    rows = [d for d in decisions.rows() if d.decision == "reject" or valid[d.kind](d.candidate_id)]
+    frame = pd.DataFrame({
+        "kind": [d.kind for d in rows], "raw_id": [d.raw_id for d in rows], "name": [d.name for d in rows],
+        "candidate_id": [d.candidate_id for d in rows], "decision": [d.decision for d in rows],
+        "reviewer": [d.reviewer for d in rows], "date": [d.date for d in rows]}, dtype=object)
+    con.register("_decisions_frame", frame)
+    con.execute("""CREATE OR REPLACE TEMP TABLE _decisions AS
+                   SELECT CAST(kind AS VARCHAR) AS kind, CAST(raw_id AS VARCHAR) AS raw_id, CAST(name AS VARCHAR) AS name,
+                          CAST(candidate_id AS VARCHAR) AS candidate_id, CAST(decision AS VARCHAR) AS decision,
+                          CAST(reviewer AS VARCHAR) AS reviewer, CAST(date AS VARCHAR) AS date
+                   FROM _decisions_frame""")
+    con.unregister("_decisions_frame")
+
+
+def decide_sql(con, *, kind: str, residue: str, pairs: str, raw_col: str, name_col: str,
+               valid_code: str, out: str) -> None:
+    """Decide every residue record -> `out`(rid, verdict, candidate, score, reason, n_plausible).
+
+    verdict: 'reviewed' (analyst confirmed), 'link', 'review' (one row per plausible candidate),
+    'unlinked'. Rejected pairs are removed from `pairs` first: never proposed again."""
+    con.execute(f"""
+        DELETE FROM {pairs} p USING _decisions d
+        WHERE d.kind = '{kind}' AND d.decision = 'reject' AND d.raw_id IS NOT DISTINCT FROM p.{raw_col}
+          AND d.name IS NOT DISTINCT FROM p.{name_col} AND d.candidate_id = p.candidate""")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {out} AS
+        WITH confirmed AS (
+            SELECT r.rid, arg_max(d.candidate_id, d.date || d.candidate_id) AS candidate,
+                   arg_max(d.reviewer, d.date || d.candidate_id) AS reviewer, max(d.date) AS date
+            FROM {residue} r JOIN _decisions d
+              ON d.kind = '{kind}' AND d.decision = 'confirm' AND d.raw_id IS NOT DISTINCT FROM r.{raw_col}
+             AND d.name IS NOT DISTINCT FROM r.{name_col} AND {valid_code.replace('{code}', 'd.candidate_id')}
+            GROUP BY r.rid
+        ),
+        ranked AS (
+            SELECT p.rid, p.pair_id, p.candidate, p.score, p.veto,
+                   count(*) FILTER (WHERE NOT p.veto AND p.score >= {levels.AMBIGUOUS_AT!r}) OVER w AS n_plausible,
+                   max(CASE WHEN NOT p.veto THEN p.score END) OVER w AS best_score
+            FROM {pairs} p
+            WINDOW w AS (PARTITION BY p.rid)
+        ),
+        by_model AS (
+            SELECT rid, pair_id, candidate, score, n_plausible,
+                   CASE WHEN n_plausible = 1 AND best_score >= {levels.ACCEPT!r} THEN 'link' ELSE 'review' END AS verdict,
+                   CASE WHEN n_plausible >= 2 THEN 'ambiguous: ' || n_plausible || ' plausible owners'
+                        WHEN best_score < {levels.ACCEPT!r} THEN 'grey band' ELSE '' END AS reason
+            FROM ranked
+            WHERE NOT veto AND score >= {levels.REVIEW!r} AND n_plausible >= 1
+        )
+        SELECT c.rid, 'reviewed' AS verdict, c.candidate, 1.0::DOUBLE AS score,
+               'confirmed by ' || coalesce(c.reviewer, '?') || ' on ' || coalesce(c.date, '?') AS reason,
+               p.pair_id, 1 AS n_plausible
+        FROM confirmed c LEFT JOIN {pairs} p ON p.rid = c.rid AND p.candidate = c.candidate
+        UNION ALL
+        SELECT b.rid, b.verdict, b.candidate, b.score, b.reason, b.pair_id, b.n_plausible
+        FROM by_model b WHERE b.rid NOT IN (SELECT rid FROM confirmed)
+    """)
 
 
 # --------------------------------------------------------------------------------------------
@@ -146,16 +223,16 @@ def occurrences_sql(con: duckdb.DuckDBPyConnection) -> str | None:
     return "\nUNION ALL\n".join(selects) if selects else None
 
 
-def _build_tables(con: duckdb.DuckDBPyConnection, occurrences: str) -> None:
+def _build_pairs(con: duckdb.DuckDBPyConnection, occurrences: str) -> None:
+    from matchers import codes
     con.execute(f"CREATE OR REPLACE TEMP VIEW _p_occ AS {occurrences}")
     con.execute("CREATE OR REPLACE TEMP TABLE _p_known AS SELECT DISTINCT id AS code FROM _p_occ WHERE id_valid")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _p_residue AS
-        SELECT id AS raw_id, name,
+        SELECT row_number() OVER (ORDER BY id, name NULLS FIRST) AS rid, id AS raw_id, name,
                list(DISTINCT region ORDER BY region) FILTER (WHERE region IS NOT NULL) AS regions,
                list(DISTINCT phone ORDER BY phone) FILTER (WHERE phone IS NOT NULL) AS phones,
                list(DISTINCT employer ORDER BY employer) FILTER (WHERE employer IS NOT NULL) AS employers,
-               list(DISTINCT source ORDER BY source) AS sources,
                min(struct_pack(source := source, file := source_file, line := source_line)) AS first_seen,
                count(*) AS n_rows
         FROM _p_occ
@@ -168,14 +245,14 @@ def _build_tables(con: duckdb.DuckDBPyConnection, occurrences: str) -> None:
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _p_pairs_fallback AS
         WITH need AS (
-            SELECT DISTINCT raw_id, name FROM _p_residue r
+            SELECT rid, raw_id, name FROM _p_residue r
             WHERE name IS NOT NULL AND NOT EXISTS (SELECT 1 FROM _p_pairs_edit e WHERE e.raw = r.raw_id)
         ),
         valid_named AS (
             SELECT DISTINCT id, name FROM _p_occ
             WHERE id_valid AND name IN (SELECT name FROM need)
         )
-        SELECT n.raw_id AS raw, n.name, v.id AS candidate
+        SELECT n.rid, v.id AS candidate
         FROM need n JOIN valid_named v ON v.name = n.name AND substr(v.id, 7, 8) = substr(n.raw_id, 7, 8)
     """)
     con.execute("""
@@ -190,31 +267,32 @@ def _build_tables(con: duckdb.DuckDBPyConnection, occurrences: str) -> None:
         WHERE id_valid AND id IN (SELECT candidate FROM wanted)
         GROUP BY id
     """)
-
-
-# --------------------------------------------------------------------------------------------
-# Comparing one residue record with one candidate
-# --------------------------------------------------------------------------------------------
-def compare(record: dict, cand_id: str, cand: dict, block: str, edit: str | None) -> Candidate:
-    """Level labels of every comparison in levels.PERSON_COMPARISONS."""
-    raw = record["raw_id"]
-    name_levels = [names.compare_person_names(record["name"], n) for n in (cand.get("names") or [])]
-    order = ("exact", "homophone", "fuzzy", "else")
-    name_level = min(name_levels, key=order.index) if name_levels and record["name"] else "null"
-    if edit is None:
-        edit = codes.edit_kind(raw, cand_id)
-    id_edit = ("one_edit" if edit.startswith(("substitution", "transposition"))
-               else "two_edits" if edit == "two_edits" else "else")
-    labels = {
-        "name": name_level,
-        "id_edit": id_edit,
-        "birth_date": "exact" if raw[6:14] == cand_id[6:14] else "else",
-        "sex": "exact" if (raw[16] in "13579") == (cand_id[16] in "13579") else "else",
-        "region": region_level(set(record["regions"] or []), set(cand.get("regions") or [])),
-        "phone": set_level(set(record["phones"] or []), set(cand.get("phones") or [])),
-        "employer": set_level(set(record["employers"] or []), set(cand.get("employers") or [])),
-    }
-    return Candidate((raw, record["name"]), cand_id, block, labels, edit=edit)
+    # One row per candidate pair with a label column per comparison (levels.PERSON_COMPARISONS).
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _p_pairs AS
+        WITH pairs AS (
+            SELECT r.rid, e.candidate, 'id_one_edit' AS block, e.edit
+            FROM _p_residue r JOIN _p_pairs_edit e ON e.raw = r.raw_id
+            UNION ALL
+            SELECT f.rid, f.candidate, 'name_birthdate' AS block,
+                   CASE WHEN hamming(r.raw_id, f.candidate) = 2 THEN 'two_edits' ELSE 'else' END AS edit
+            FROM _p_pairs_fallback f JOIN _p_residue r ON r.rid = f.rid
+        )
+        SELECT row_number() OVER (ORDER BY p.rid, p.candidate) AS pair_id, p.rid, r.raw_id, r.name, p.candidate,
+               p.block, p.edit, c.names AS c_names,
+               CASE WHEN r.name IS NULL OR len(coalesce(c.names, [])) = 0 THEN 'null'
+                    WHEN list_contains(c.names, r.name) THEN 'exact' END AS l_name,
+               CASE WHEN p.edit LIKE 'substitution%' OR p.edit LIKE 'transposition%' THEN 'one_edit'
+                    WHEN p.edit = 'two_edits' THEN 'two_edits' ELSE 'else' END AS l_id_edit,
+               CASE WHEN substr(r.raw_id, 7, 8) = substr(p.candidate, 7, 8) THEN 'exact' ELSE 'else' END AS l_birth_date,
+               CASE WHEN ascii(substr(r.raw_id, 17, 1)) % 2 = ascii(substr(p.candidate, 17, 1)) % 2
+                    THEN 'exact' ELSE 'else' END AS l_sex,
+               {region_level_sql('r.regions', 'c.regions')} AS l_region,
+               {set_level_sql('r.phones', 'c.phones')} AS l_phone,
+               {set_level_sql('r.employers', 'c.employers')} AS l_employer,
+               0.0::DOUBLE AS score, false AS veto, ''::VARCHAR AS agreed, ''::VARCHAR AS labels
+        FROM pairs p JOIN _p_residue r ON r.rid = p.rid LEFT JOIN _p_cand_attrs c ON c.id = p.candidate
+    """)
 
 
 # --------------------------------------------------------------------------------------------
@@ -222,117 +300,113 @@ def compare(record: dict, cand_id: str, cand: dict, block: str, edit: str | None
 # --------------------------------------------------------------------------------------------
 @dataclass
 class PersonMatch:
-    links: pd.DataFrame       # raw_id, name, person_id, method, score, agreed, evidence
-    review: pd.DataFrame      # review_queue rows (kind 'person'), without run_month
-    stats: list[dict]         # link_stats rows, without run_month
+    links: str = "_p_links"        # raw_id, name, person_id, method, score, agreed, evidence, block
+    review: str = "_p_review"      # REVIEW_COLUMNS
+    stats: list[dict] = field(default_factory=list)
     known_ids: int = 0
     residue_records: int = 0
+    python_name_pairs: int = 0
 
 
-LINK_COLUMNS = ["raw_id", "name", "person_id", "method", "score", "agreed", "evidence"]
-REVIEW_COLUMNS = ["kind", "source", "source_file", "source_line", "left_id", "left_name", "left_region",
-                  "left_phone", "right_id", "right_name", "right_region", "right_phone", "score", "agreed",
-                  "reason"]
+def _empty_outputs(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("""CREATE OR REPLACE TEMP TABLE _p_links (raw_id VARCHAR, name VARCHAR, person_id VARCHAR,
+                   method VARCHAR, score DOUBLE, agreed VARCHAR, evidence VARCHAR, block VARCHAR)""")
+    con.execute("CREATE OR REPLACE TEMP TABLE _p_review (" + ", ".join(
+        f"{c} {'BIGINT' if c == 'source_line' else 'DOUBLE' if c == 'score' else 'VARCHAR'}"
+        for c in REVIEW_COLUMNS) + ")")
 
 
 def match_persons(con: duckdb.DuckDBPyConnection, decisions: Decisions) -> PersonMatch:
+    """Link every (bad ID, name) record seen as of the run month; see the module docstring."""
     occurrences = occurrences_sql(con)
     if occurrences is None:
-        return PersonMatch(pd.DataFrame(columns=LINK_COLUMNS), pd.DataFrame(columns=REVIEW_COLUMNS), [])
-    _build_tables(con, occurrences)
+        _empty_outputs(con)
+        return PersonMatch()
+    _build_pairs(con, occurrences)
+    python_pairs = resolve_name_levels(con, "_p_pairs", "name", "c_names", "l_name",
+                                       names.compare_person_names, ("exact", "homophone", "fuzzy", "else"))
+    s = score_sql(levels.PERSON_COMPARISONS, levels.PERSON_BLOCKING)
+    con.execute(f"UPDATE _p_pairs SET score = {s['score']}, veto = {s['veto']}, agreed = {s['agreed']}, "
+                f"labels = {s['labels']}")
+    decisions_table(con, decisions)
+    decide_sql(con, kind="person", residue="_p_residue", pairs="_p_pairs", raw_col="raw_id", name_col="name",
+               valid_code="regexp_full_match({code}, '" + _ID_PATTERN + "')", out="_p_decided")
 
-    residue = records(con, "SELECT * FROM _p_residue ORDER BY raw_id, name NULLS FIRST")
-    edit_pairs: dict[str, list[tuple[str, str]]] = {}
-    for raw, cand, edit in con.execute("SELECT raw, candidate, edit FROM _p_pairs_edit ORDER BY raw, candidate").fetchall():
-        edit_pairs.setdefault(raw, []).append((cand, edit))
-    fallback_pairs: dict[tuple, list[str]] = {}
-    for raw, name, cand in con.execute("SELECT raw, name, candidate FROM _p_pairs_fallback ORDER BY ALL").fetchall():
-        fallback_pairs.setdefault((raw, name), []).append(cand)
-    attrs = {row["id"]: row for row in records(con, "SELECT * FROM _p_cand_attrs")}
+    evidence = ("p.block || ' (' || p.edit || '); ' || p.labels || '; p=' || printf('%.4f', p.score)")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _p_links AS
+        SELECT r.raw_id, r.name, d.candidate AS person_id,
+               CASE WHEN d.verdict = 'reviewed' THEN 'reviewed'
+                    WHEN p.l_name = 'exact' THEN 'id_repaired' ELSE 'fuzzy' END AS method,
+               d.score, coalesce(p.agreed, '') AS agreed,
+               CASE WHEN d.verdict = 'reviewed'
+                    THEN d.reason || '; ' || coalesce('model: ' || {evidence}, 'not proposed by the model')
+                    ELSE {evidence} END AS evidence,
+               coalesce(p.block, 'decision_file') AS block
+        FROM _p_decided d JOIN _p_residue r ON r.rid = d.rid LEFT JOIN _p_pairs p ON p.pair_id = d.pair_id
+        WHERE d.verdict IN ('link', 'reviewed')
+    """)
+    # Nameless records (subsidy ledger) follow a named record with the same bad ID, if all named
+    # records with that bad ID were linked to one and the same person.
+    con.execute("""
+        INSERT INTO _p_links
+        WITH named AS (
+            SELECT r.raw_id, count(*) AS n_named, count(l.person_id) AS n_linked,
+                   count(DISTINCT l.person_id) AS n_owners, any_value(l.person_id) AS person_id,
+                   any_value(l.method) AS method, min(l.score) AS score, any_value(l.agreed) AS agreed
+            FROM _p_residue r LEFT JOIN _p_links l ON l.raw_id = r.raw_id AND l.name = r.name
+            WHERE r.name IS NOT NULL GROUP BY r.raw_id
+        )
+        SELECT r.raw_id, NULL, n.person_id, n.method, n.score, n.agreed,
+               'same bad ID as ' || n.n_named || ' named record(s) linked to one person', 'same_raw_id'
+        FROM _p_residue r JOIN named n ON n.raw_id = r.raw_id
+        WHERE r.name IS NULL AND n.n_linked = n.n_named AND n.n_owners = 1
+          AND r.raw_id NOT IN (SELECT raw_id FROM _p_links WHERE name IS NULL)
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _p_review AS
+        SELECT 'person' AS kind, r.first_seen.source AS source, r.first_seen.file AS source_file,
+               r.first_seen.line AS source_line, r.raw_id AS left_id, r.name AS left_name,
+               nullif(array_to_string(r.regions, ','), '') AS left_region,
+               nullif(array_to_string(r.phones, ','), '') AS left_phone,
+               d.candidate AS right_id, nullif(array_to_string(c.names, '/'), '') AS right_name,
+               nullif(array_to_string(c.regions, ','), '') AS right_region,
+               nullif(array_to_string(c.phones, ','), '') AS right_phone,
+               d.score, p.agreed, d.reason || '; ' || p.block || ' (' || p.edit || '); ' || p.labels AS reason
+        FROM _p_decided d JOIN _p_residue r ON r.rid = d.rid JOIN _p_pairs p ON p.pair_id = d.pair_id
+        LEFT JOIN _p_cand_attrs c ON c.id = d.candidate
+        WHERE d.verdict = 'review'
+          AND NOT (r.name IS NULL AND r.raw_id IN (SELECT raw_id FROM _p_links WHERE name IS NULL))
+    """)
     known = con.execute("SELECT count(*) FROM _p_known").fetchall()[0][0]
-    priors = {b.key: b.prior for b in levels.PERSON_BLOCKING}
-
-    links, review = [], []
-    pair_counts: dict[tuple[str, str], int] = {}
-    link_counts: dict[tuple[str, str], int] = {}
-    outcome_by_record: dict[tuple, tuple[str, str | None, str | None, float, str, str]] = {}
-
-    for record in residue:
-        key = (record["raw_id"], record["name"])
-        cands: list[Candidate] = []
-        for cand_id, edit in edit_pairs.get(record["raw_id"], []):
-            cands.append(compare(record, cand_id, attrs.get(cand_id, {}), "id_one_edit", edit))
-        for cand_id in fallback_pairs.get(key, []):
-            cands.append(compare(record, cand_id, attrs.get(cand_id, {}), "name_birthdate", None))
-        for c in cands:
-            score_candidate(c, levels.PERSON_COMPARISONS, priors[c.block])
-
-        # Analyst decisions: rejected pairs are never proposed again; a confirmed pair links.
-        cands = [c for c in cands if decisions.get("person", record["raw_id"], record["name"], c.candidate) != "reject"]
-        confirmed = decisions.confirmed("person", record["raw_id"], record["name"])
-        if confirmed and codes.id_valid(confirmed.candidate_id):
-            match = next((c for c in cands if c.candidate == confirmed.candidate_id), None)
-            model = f"model p={match.score:.4f}" if match else "not proposed by the model"
-            outcome = ("reviewed", confirmed.candidate_id, 1.0,
-                       ",".join(match.agreed) if match else "",
-                       f"confirmed by {confirmed.reviewer} on {confirmed.date}; {model}",
-                       match.block if match else "decision_file")
-        else:
-            verdict, chosen, reason = decide(cands)
-            if verdict == "link":
-                best = chosen[0]
-                method = "id_repaired" if best.labels["name"] == "exact" else "fuzzy"
-                outcome = (method, best.candidate, best.score, ",".join(best.agreed),
-                           evidence_text(best), best.block)
-            else:
-                outcome = (verdict, None, None, "", reason, None)
-                for c in chosen:
-                    cand = attrs.get(c.candidate, {})
-                    first = record["first_seen"] or {}
-                    review.append({
-                        "kind": "person", "source": first.get("source"), "source_file": first.get("file"),
-                        "source_line": first.get("line"),
-                        "left_id": record["raw_id"], "left_name": record["name"],
-                        "left_region": ",".join(record["regions"] or []) or None,
-                        "left_phone": ",".join(record["phones"] or []) or None,
-                        "right_id": c.candidate, "right_name": "/".join(cand.get("names") or []) or None,
-                        "right_region": ",".join(cand.get("regions") or []) or None,
-                        "right_phone": ",".join(cand.get("phones") or []) or None,
-                        "score": c.score, "agreed": ",".join(c.agreed),
-                        "reason": f"{reason}; {evidence_text(c)}",
-                    })
-        outcome_by_record[key] = outcome
-        for c in cands:
-            pair_counts[(c.block, outcome[0])] = pair_counts.get((c.block, outcome[0]), 0) + 1
-
-    # A nameless record (subsidy ledger) inherits the link of a named record with the same bad ID,
-    # if all named records with that bad ID were linked to one and the same person.
-    linked_by_raw: dict[str, set] = {}
-    for (raw, name), outcome in outcome_by_record.items():
-        if name is not None:
-            linked_by_raw.setdefault(raw, set()).add(outcome[1] if outcome[0] in ("id_repaired", "fuzzy", "reviewed") else None)
-    for (raw, name), outcome in list(outcome_by_record.items()):
-        if name is None and outcome[0] in ("unlinked", "review"):
-            owners = linked_by_raw.get(raw, set())
-            if len(owners) == 1 and None not in owners:
-                owner = next(iter(owners))
-                src = next(o for (r, n), o in outcome_by_record.items() if r == raw and n is not None and o[1] == owner)
-                outcome_by_record[(raw, name)] = (src[0], owner, src[2], src[3],
-                                                  "same bad ID as a named record: " + src[4], "same_raw_id")
-                review[:] = [r for r in review if not (r["left_id"] == raw and r["left_name"] is None)]
-
-    for (raw, name), outcome in outcome_by_record.items():
-        method, person_id, score, agreed, evidence, block = outcome
-        if method in ("id_repaired", "fuzzy", "reviewed"):
-            links.append({"raw_id": raw, "name": name, "person_id": person_id, "method": method,
-                          "score": score, "agreed": agreed, "evidence": evidence})
-            link_counts[(block, method)] = link_counts.get((block, method), 0) + 1
-
+    residue = con.execute("SELECT count(*) FROM _p_residue").fetchall()[0][0]
     stats = [{"stage": "person", "blocking_key": "valid_id", "candidate_pairs": 0, "links": known, "method": "exact"}]
-    for block, outcome in sorted(set(pair_counts) | set(link_counts)):
-        stats.append({"stage": "person", "blocking_key": block, "candidate_pairs": pair_counts.get((block, outcome), 0),
-                      "links": link_counts.get((block, outcome), 0), "method": outcome})
-    log.info("persons: %d known valid IDs, %d residue records, %d links, %d review rows",
-             known, len(residue), len(links), len(review))
-    return PersonMatch(pd.DataFrame(links, columns=LINK_COLUMNS), pd.DataFrame(review, columns=REVIEW_COLUMNS),
-                       stats, known, len(residue))
+    stats += outcome_stats(con, "person", "_p_pairs", "_p_decided", "_p_links",
+                           "SELECT r.rid, l.method FROM _p_links l JOIN _p_residue r "
+                           "ON r.raw_id = l.raw_id AND r.name IS NOT DISTINCT FROM l.name")
+    log.info("persons: %d known valid IDs, %d residue records, %d name pairs compared in Python",
+             known, residue, python_pairs)
+    return PersonMatch(stats=stats, known_ids=known, residue_records=residue, python_name_pairs=python_pairs)
+
+
+def outcome_stats(con, stage: str, pairs: str, decided: str, links: str, link_rids_sql: str) -> list[dict]:
+    """link_stats rows: candidate pairs per (blocking key, outcome of their record) and links per
+    (blocking key of the winning pair, method)."""
+    rows = con.execute(f"""
+        WITH outcome AS (
+            SELECT rid, any_value(method) AS outcome FROM ({link_rids_sql}) GROUP BY rid
+            UNION ALL
+            SELECT DISTINCT rid, 'review' FROM {decided} WHERE verdict = 'review'
+              AND rid NOT IN (SELECT rid FROM ({link_rids_sql}))
+        ),
+        pair_counts AS (
+            SELECT p.block, coalesce(o.outcome, 'unlinked') AS outcome, count(*) AS n
+            FROM {pairs} p LEFT JOIN outcome o ON o.rid = p.rid GROUP BY ALL
+        ),
+        link_counts AS (SELECT block, method AS outcome, count(*) AS n FROM {links} GROUP BY ALL)
+        SELECT coalesce(p.block, l.block), coalesce(p.outcome, l.outcome), coalesce(p.n, 0), coalesce(l.n, 0)
+        FROM pair_counts p FULL JOIN link_counts l ON l.block = p.block AND l.outcome = p.outcome
+        ORDER BY 1, 2
+    """).fetchall()
+    return [{"stage": stage, "blocking_key": b, "candidate_pairs": n, "links": k, "method": m}
+            for b, m, n, k in rows]

@@ -6,7 +6,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matchers import codes, levels, names
-from matchers.persons import Candidate, decide, region_level, score_candidate
+import duckdb
+
+from matchers.persons import decide_sql, decisions_table, region_level_sql, score_sql
+from matchers.review import Decisions
 
 # ---------------------------------------------------------------------------------------------
 # Person names: (left, right, expected level)
@@ -128,43 +131,69 @@ def test_levels_are_well_formed():
     assert 0 < levels.REVIEW < levels.ACCEPT < 1
 
 
-REGION_CASES = [({"150102"}, {"150102", "150203"}, "same_county"),
-                ({"150102"}, {"150105"}, "same_league"),
-                ({"150102"}, {"152502"}, "else"),
-                (set(), {"150102"}, "null")]
+REGION_CASES = [(["150102"], ["150102", "150203"], "same_county"),
+                (["150102"], ["150105"], "same_league"),
+                (["150102"], ["152502"], "else"),
+                ([], ["150102"], "null")]
 
 
 @pytest.mark.parametrize("left,right,expected", REGION_CASES)
 def test_region_level(left, right, expected):
-    assert region_level(left, right) == expected
+    con = duckdb.connect()
+    got = con.execute(f"SELECT {region_level_sql('$l::VARCHAR[]', '$r::VARCHAR[]')}", {"l": left, "r": right}).fetchall()
+    assert got[0][0] == expected
 
 
-def _cand(candidate, **labels):
-    base = {"name": "exact", "id_edit": "one_edit", "birth_date": "exact", "sex": "exact",
-            "region": "same_county", "phone": "null", "employer": "null"}
-    base.update(labels)
-    return score_candidate(Candidate(("x", "n"), candidate, "id_one_edit", base), levels.PERSON_COMPARISONS, 0.0)
+FIELDS = [c.field for c in levels.PERSON_COMPARISONS]
+
+
+def decide_labels(candidates: list[dict]) -> tuple[str, int, list[float]]:
+    """Score and decide one bad-ID record with these candidates' labels through the production SQL."""
+    con = duckdb.connect()
+    cols = ", ".join(f"l_{f} VARCHAR" for f in FIELDS)
+    con.execute(f"""CREATE TABLE pairs (pair_id BIGINT, rid BIGINT, raw_id VARCHAR, name VARCHAR, candidate VARCHAR,
+                    block VARCHAR, {cols}, score DOUBLE, veto BOOLEAN, agreed VARCHAR, labels VARCHAR)""")
+    con.execute("CREATE TABLE residue AS SELECT 1::BIGINT AS rid, 'X' AS raw_id, 'N' AS name")
+    for i, lab in enumerate(candidates):
+        base = {"name": "exact", "id_edit": "one_edit", "birth_date": "exact", "sex": "exact",
+                "region": "same_county", "phone": "null", "employer": "null", **lab}
+        con.execute(f"INSERT INTO pairs VALUES (?, 1, 'X', 'N', ?, 'id_one_edit', {', '.join('?' * len(FIELDS))}, "
+                    "0, false, '', '')", [i + 1, f"C{i}"] + [base[f] for f in FIELDS])
+    s = score_sql(levels.PERSON_COMPARISONS, levels.PERSON_BLOCKING)
+    con.execute(f"UPDATE pairs SET score = {s['score']}, veto = {s['veto']}, agreed = {s['agreed']}")
+    decisions_table(con, Decisions())
+    decide_sql(con, kind="person", residue="residue", pairs="pairs", raw_col="raw_id", name_col="name",
+               valid_code="true", out="decided")
+    rows = con.execute("SELECT verdict, score FROM decided ORDER BY score DESC").fetchall()
+    scores = [r[0] for r in con.execute("SELECT score FROM pairs ORDER BY pair_id").fetchall()]
+    if not rows:
+        return "unlinked", 0, scores
+    assert len({r[0] for r in rows}) == 1
+    return rows[0][0], len(rows), scores
 
 
 # (candidate labels..., expected decision)
 DECISION_CASES = [
     ([{"name": "exact"}], "link"),
     ([{"name": "exact", "region": "else"}], "link"),
+    ([{"name": "exact", "region": "null"}], "link"),
     ([{"name": "homophone"}], "link"),
     ([{"name": "homophone", "region": "else", "birth_date": "else"}], "review"),
     ([{"name": "fuzzy", "region": "null"}], "review"),
     ([{"name": "else"}], "unlinked"),                                  # one digit apart, different name
     ([{"name": "else", "phone": "exact"}], "unlinked"),                # veto holds whatever else agrees
     ([{"name": "exact"}, {"name": "exact"}], "review"),                # two plausible owners
+    ([{"name": "homophone"}, {"name": "exact"}], "review"),            # still two plausible owners
     ([{"name": "exact"}, {"name": "else"}], "link"),                   # decoy with another name is no rival
     ([{"name": "null", "region": "same_county"}], "review"),           # no name (subsidy ledger)
+    ([{"name": "null", "region": "else"}], "unlinked"),
 ]
 
 
 @pytest.mark.parametrize("labels,expected", DECISION_CASES)
 def test_decision_bands(labels, expected):
-    cands = [_cand(f"C{i}", **lab) for i, lab in enumerate(labels)]
-    verdict, chosen, _ = decide(cands)
-    assert verdict == expected
+    verdict, n_rows, scores = decide_labels(labels)
+    assert verdict == expected, scores
+    assert all(0.0 <= x <= 1.0 for x in scores)
     if expected == "review" and len(labels) == 2:
-        assert len(chosen) == 2
+        assert n_rows == 2                                              # both owners side by side
