@@ -23,6 +23,10 @@ import pandas as pd
 def score(truth: pd.DataFrame, listed: pd.DataFrame) -> dict:
     key = ["run_month", "policy_code", "beneficiary_id", "person_id_number"]
     truth = truth.copy()
+    # A firm-level decision with no person (稳岗返还) is judged on the firm alone.
+    firm_only = set(listed.loc[listed.person_id_number.isna(), "policy_code"])
+    truth.loc[truth.policy_code.isin(firm_only), "person_id_number"] = ""
+    listed = listed.assign(person_id_number=listed.person_id_number.fillna(""))
     truth["amount"] = truth["amount"].map(lambda v: None if pd.isna(v) or v == "" else Decimal(str(v)))
     listed = listed.copy()
     listed["amount"] = listed["amount"].map(lambda v: Decimal(str(v)))

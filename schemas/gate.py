@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import warnings
 from dataclasses import dataclass
 
 from schemas.sources import SOURCES, Source
@@ -115,8 +116,10 @@ def distinct_values_frame(con, src: Source, m):
     import pandas as pd
     columns = {}
     for c in src.columns:
-        values = con.execute(f"SELECT DISTINCT {c.name} FROM stg_{src.name} WHERE extract_month = ?",
-                             [m]).df()[c.name]
+        with warnings.catch_warnings():   # DuckDB warns that DB-API Arrow output copies: fine here
+            warnings.simplefilter("ignore")
+            values = con.execute(f"SELECT DISTINCT {c.name} FROM stg_{src.name} WHERE extract_month = ?",
+                                 [m]).to_arrow_table().column(0).to_pandas()
         columns[c.name] = values
     height = max((len(v) for v in columns.values()), default=0)
     frame = {}
