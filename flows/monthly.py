@@ -82,8 +82,13 @@ def publish(con, month: str, output: str, run_info: dict) -> str:
 @flow(name="zhibu-monthly", log_prints=False)
 def monthly_run(month: str, input_dir: str, warehouse: str = str(DEFAULT_WAREHOUSE),
                 output: str = "reports", without: list[str] | None = None,
-                decisions_file: str | None = None, wait_for_lock: bool = False) -> str:
-    """One month of 直补快办: returns the published folder."""
+                decisions_file: str | None = None, wait_for_lock: bool = False,
+                partitions: int = 0, dask_address: str | None = None) -> str:
+    """One month of 直补快办: returns the published folder.
+
+    partitions > 0 runs the decide stage as person-hash partitions on a Dask cluster
+    (dask_address, or a LocalCluster) — same result as the single-process run.
+    """
     month = parse_month(month)
     logger = get_run_logger()
     timings: dict[str, float] = {}
@@ -102,7 +107,13 @@ def monthly_run(month: str, input_dir: str, warehouse: str = str(DEFAULT_WAREHOU
             loads = timed("load", load, con, month, input_dir, disabled)
             timed("validate", validate, con, month)
             link_stats = timed("link", link, con, month, decisions if Path(decisions).exists() else None)
-            decided = timed("decide", decide, con, month)
+            if partitions:
+                from flows.partitioned import decide_partitioned
+                _fail_point("decide")
+                decided = timed("decide", decide_partitioned, con, month,
+                                Path(warehouse).parent / "partitions", partitions, dask_address)
+            else:
+                decided = timed("decide", decide, con, month)
             verified = timed("verify", verify, con, month)
             info = runinfo.build(month, input_dir, warehouse, disabled, loads, timings,
                                  {"link": link_stats, "decide": decided, "verify": verified})

@@ -42,7 +42,8 @@ def _run_months(months: list[tuple[str, Path]], args) -> str:
               file=sys.stderr, flush=True)
         folder = monthly_run(month=month, input_dir=str(input_dir), warehouse=str(args.warehouse),
                              output=str(args.output), without=args.without,
-                             wait_for_lock=getattr(args, "wait", False))
+                             wait_for_lock=getattr(args, "wait", False),
+                             partitions=args.partitions, dask_address=args.dask_address)
         print(f"[{i}/{len(months)}] {month}: published {folder}", file=sys.stderr, flush=True)
     return folder
 
@@ -114,6 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--without", action="append", default=[], metavar="SOURCE",
                         help="run with an optional/required source switched off (repeatable)")
         sp.add_argument("--wait", action="store_true", help="wait for another run on the warehouse to finish")
+        sp.add_argument("--partitions", type=int, default=0,
+                        help="run the decide stage as N person-hash partitions on Dask")
+        sp.add_argument("--dask-address", default=None,
+                        help="scheduler of an existing Dask cluster (default: a LocalCluster; env ZHIBU_DASK_ADDRESS)")
 
     sp = sub.add_parser("run", help="run one month")
     sp.add_argument("--month", required=True)
