@@ -139,8 +139,8 @@ def scheduled_monthly_run(incoming_root: str = "incoming", month: str | None = N
 
 
 def _artifacts(month: str, folder: str, decided: dict, loads: list) -> None:
-    per_policy = decided.get("per_policy", {}) if isinstance(decided, dict) else {}
-    rows = [{"policy_code": k, **(v if isinstance(v, dict) else {"rows": v})} for k, v in sorted(per_policy.items())]
+    per_policy = decided.get("per_policy", decided) if isinstance(decided, dict) else {}
+    rows = [{"policy_code": k, "new_rows": v} for k, v in sorted(per_policy.items()) if isinstance(v, int)]
     if rows:
         create_table_artifact(key=f"eligibility-{month}".lower(), table=rows,
                               description=f"{month} new decisions per policy")
