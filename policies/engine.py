@@ -216,8 +216,21 @@ def named_values(sql: str, values: dict) -> dict:
     return {k: v for k, v in values.items() if k in used}
 
 
+OPTIONAL_INPUTS = {
+    # deceased is an optional source: switched off, nobody is known to have died
+    "lnk_deceased": "select null::varchar as id_number, null::varchar as name, null::date as death_date, "
+                    "null::date as extract_month, null::varchar as id_number_raw, "
+                    "null::varchar as id_number_method, null::double as id_number_score where false",
+}
+
+
 def prepare(con) -> None:
     """Create the shared macros/views of policies.md and the output tables (idempotent)."""
+    existing = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+    for name, empty in OPTIONAL_INPUTS.items():
+        if name not in existing:
+            log.warning("%s missing: treated as empty", name)
+            con.execute(f"create or replace temp view {name} as {empty}")
     con.execute((POLICIES_DIR / "shared.sql").read_text(encoding="utf-8"))
     con.execute(ELIGIBILITY_DDL)
 
