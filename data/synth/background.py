@@ -106,23 +106,23 @@ def employment_registration(ctx: Ctx, mi: int, m: dt.date) -> str:
     seed = ctx.seed
     n = max(int(round(150_000 * ctx.counts["_scale"])), 10)
     s, e = ctx.ranges["registrant"]
-    n_emp = f"(SELECT count(*) FROM employers)"
+    n_emp = ctx.counts["_n_employers"]
     return f"""
     WITH r AS (
       SELECT i AS pk, {s} + hash(i, 'rp', DATE '{_ym(m)}', {seed}) % {e - s} AS pidx,
         hash(i, 'rt', DATE '{_ym(m)}', {seed}) % 100 AS t, hash(i, 'rf', DATE '{_ym(m)}', {seed}) % 100 AS f,
-        hash(i, 'rh', DATE '{_ym(m)}', {seed}) AS h
+        (hash(i, 'rh', DATE '{_ym(m)}', {seed}) % 1000000007)::BIGINT AS h
       FROM range({n}) t(i)
     )
     SELECT r.pk, false AS planted, NULL::VARCHAR AS force, p.id_number, p.name,
       CASE WHEN t < 45 THEN '失业登记' WHEN t < 80 THEN '就业登记' WHEN t < 90 THEN '失业登记注销' ELSE '就业登记注销' END AS registration_type,
       DATE '{_ym(m)}' + (h % 28)::INT AS registration_date,
       CASE WHEN t >= 45 AND t < 80 THEN CASE WHEN f < 60 THEN '单位就业' WHEN f < 85 THEN '灵活就业' WHEN f < 95 THEN '自主创业' ELSE '公益性岗位' END END AS employment_form,
-      CASE WHEN t >= 45 AND t < 80 AND (f < 60 OR f >= 95) THEN (SELECT uscc FROM employers WHERE k = r.h % {n_emp}) END AS employer_uscc,
+      CASE WHEN t >= 45 AND t < 80 AND (f < 60 OR f >= 95) THEN em.uscc END AS employer_uscc,
       CASE WHEN t < 45 AND (h // 100) % 100 < 15 THEN {sql_list(HARDSHIP_CATEGORIES)}[1 + ((h // 10000) % {len(HARDSHIP_CATEGORIES)})::INT] END AS hardship_category,
       CASE WHEN (h // 1000000) % 100 < 85 THEN p.phone END AS phone,
       p.region_code
-    FROM r JOIN persons p USING (pidx)
+    FROM r JOIN persons p USING (pidx) LEFT JOIN employers em ON em.k = r.h % {n_emp}
     """
 
 

@@ -22,6 +22,10 @@ from .schema import ENUM_BAD_VALUE, FORMAT_PLAN, ID_NAME_PAIRS, REQUIRED, SOURCE
 from .writers import write
 
 XLSX_MAX_ROWS = 300_000
+# Row order: the staging table is sorted once by a hash of the row key (a shuffled, deterministic
+# order) and the rendered table keeps it (line = rowid + 2). SYNTH_SHUFFLE=1 is the older, slower
+# path (a line-number table joined back and a sort of the wide rendered table).
+SHUFFLE = os.environ.get("SYNTH_SHUFFLE", "0") == "1"
 plan_used: dict = {}
 NAMED_SCALES = {"sample": 0.0005, "tiny": 0.0002}
 EXT = {"csv": "csv", "xlsx": "xlsx", "parquet": "parquet"}
@@ -87,7 +91,10 @@ def generate(months, scale, seed: int, out: Path, formats: str = "mixed",
     for p in (tmpdb, Path(str(tmpdb) + ".wal")):
         if p.exists():
             p.unlink()
-    con = Con(str(tmpdb))
+    tmpdir = out / ".synth_tmp"
+    shutil.rmtree(tmpdir, ignore_errors=True)
+    tmpdir.mkdir(parents=True)
+    con = Con(":memory:", str(tmpdir))
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     con.execute("SET preserve_insertion_order = true")
@@ -112,12 +119,13 @@ def generate(months, scale, seed: int, out: Path, formats: str = "mixed",
     plant.register(con)
     timings["scenarios"] = round(time.time() - t1, 2)
     B.build_employees(con, ctx)
+    counts["_n_employers"] = con.execute("SELECT count(*) FROM employers").fetchone()[0]
     timings["background_tables"] = round(time.time() - t0, 2)
     con.execute("CREATE OR REPLACE TABLE bg_ledger (month VARCHAR, application_id VARCHAR, policy_code VARCHAR, beneficiary_id_number VARCHAR)")
 
-    con.execute("""CREATE OR REPLACE TABLE record_truth (source VARCHAR, month VARCHAR, file VARCHAR, line BIGINT,
-        field VARCHAR, kind VARCHAR, value_written VARCHAR, value_true VARCHAR, name_field VARCHAR,
-        name_written VARCHAR, name_true VARCHAR, noise VARCHAR, row_noise VARCHAR, planted BOOLEAN, bad VARCHAR)""")
+    truth_parts_dir = tmpdir / "truth_parts"
+    truth_parts_dir.mkdir()
+    truth_parts: list[Path] = []
     con.execute("""CREATE OR REPLACE TABLE expected_quarantine (source VARCHAR, month VARCHAR, file VARCHAR,
         line BIGINT, reason VARCHAR, field VARCHAR, value_written VARCHAR)""")
     files = []
@@ -126,7 +134,7 @@ def generate(months, scale, seed: int, out: Path, formats: str = "mixed",
             t2 = time.time()
             fmt, enc = _file_plan(source, mi, formats, seed)
             path = out / "incoming" / m / f"{source}.{EXT[fmt]}"
-            n = _render_file(con, ctx, cfg, source, mi, m, md, fmt, enc, path, plant)
+            n = _render_file(con, ctx, cfg, source, mi, m, md, fmt, enc, path, plant, truth_parts_dir, truth_parts)
             fmt, enc, path = plan_used[(source, m)]
             files.append({"month": m, "source": source, "file": str(path.relative_to(out)), "format": fmt,
                           "encoding": enc or None, "rows": n, "bytes": path.stat().st_size,
@@ -144,8 +152,9 @@ def generate(months, scale, seed: int, out: Path, formats: str = "mixed",
         e.eidx >= {plant.first_eidx} AS planted
         FROM entities e JOIN persons p ON p.pidx = e.legal_rep_pidx ORDER BY e.eidx)
         TO '{truth / 'firms.parquet'}' (FORMAT parquet, COMPRESSION zstd)""")
-    con.execute(f"""COPY (SELECT * FROM record_truth ORDER BY month, source, line, field)
-        TO '{truth / 'record_truth.parquet'}' (FORMAT parquet, COMPRESSION zstd)""")
+    parts = ", ".join(f"'{p}'" for p in truth_parts)
+    con.execute(f"""COPY (SELECT * FROM read_parquet([{parts}]))
+        TO '{truth / 'record_truth.parquet'}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)""")
     con.execute(f"""COPY (SELECT * FROM expected_quarantine ORDER BY month, source, line, field)
         TO '{truth / 'expected_quarantine.parquet'}' (FORMAT parquet, COMPRESSION zstd)""")
     plant.write_truth(con, truth)
@@ -157,9 +166,7 @@ def generate(months, scale, seed: int, out: Path, formats: str = "mixed",
         "entities": con.execute("SELECT count(*) FROM entities").fetchone()[0],
     }
     con.close()
-    for p in (tmpdb, Path(str(tmpdb) + ".wal")):
-        if p.exists():
-            p.unlink()
+    shutil.rmtree(tmpdir, ignore_errors=True)
     timings["total"] = round(time.time() - t0, 2)
     summary["timings"] = timings
     # manifest without timings, so that it is reproducible byte for byte
@@ -169,7 +176,7 @@ def generate(months, scale, seed: int, out: Path, formats: str = "mixed",
     return summary
 
 
-def _render_file(con, ctx, cfg, source, mi, m, md, fmt, enc, path, plant) -> int:
+def _render_file(con, ctx, cfg, source, mi, m, md, fmt, enc, path, plant, truth_parts_dir, truth_parts) -> int:
     seed = ctx.seed
     cols = SOURCES[source]
     rng = random.Random(f"{seed}:{source}:{m}")
@@ -183,11 +190,18 @@ def _render_file(con, ctx, cfg, source, mi, m, md, fmt, enc, path, plant) -> int
     bg = B.SOURCE_SQL[source](ctx, mi, md)
     names = [c for c, _, _ in cols]
     sel = ", ".join(names)
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE stg AS
+    con.execute(f"""CREATE OR REPLACE TABLE stg AS
         SELECT pk, planted, force, {sel} FROM ({bg})
-        UNION ALL SELECT pk, planted, force, {sel} FROM planted_{source} WHERE month = '{m}'""")
+        UNION ALL SELECT pk, planted, force, {sel} FROM planted_{source} WHERE month = '{m}'
+        {"" if SHUFFLE else f"ORDER BY hash(pk, 'ord', {fseed}), pk"}""")
+    # line numbers, header = line 1
+    if SHUFFLE:
+        # a shuffled order (sorting the narrow key only; w is then sorted by line)
+        con.execute(f"""CREATE OR REPLACE TABLE ln AS
+            SELECT pk, row_number() OVER (ORDER BY hash(pk, 'ord', {fseed}), pk) + 1 AS line FROM stg""")
+    bad = _choose_bad_rows(con, source, cfg, fseed, rng)
 
-    kinds, applied = [], []
+    kinds, applied, hashed = [], [], []
     for c, h, t in cols:
         k = None
         if t == "id":
@@ -224,34 +238,43 @@ def _render_file(con, ctx, cfg, source, mi, m, md, fmt, enc, path, plant) -> int
         else:
             a = f"{c}::VARCHAR"
         if k is not None:
+            hashed.append(c)
             kinds.append(f"CASE WHEN {c} IS NULL THEN NULL ELSE ({k}) END AS k_{c}")
-        else:
-            kinds.append(f"NULL::VARCHAR AS k_{c}")
         applied.append((c, t, a))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE stg_k AS SELECT *, {', '.join(kinds)} FROM stg")
-    wcols = []
+    wcols, ncols = [], []
     for c, t, a in applied:
+        if c in bad["fields"]:
+            a = f"CASE {bad['cases'][c]} ELSE ({a}) END"
         wcols.append(f"({a}) AS w_{c}")
         if t in ("id", "applicant", "uscc", "name", "firm_name", "phone", "money"):
             # a kind that changed nothing (e.g. swapping two equal digits) is no noise
-            wcols.append(f"CASE WHEN ({a}) IS NOT DISTINCT FROM {c}::VARCHAR THEN NULL ELSE k_{c} END AS n_{c}")
+            ncols.append(f"CASE WHEN w_{c} IS NOT DISTINCT FROM {c}::VARCHAR OR bad_field = '{c}' THEN NULL ELSE k_{c} END AS n_{c}")
         elif t in ("date", "month"):
-            # the canonical forms (2025-03-15, 2025-03) are not noise
-            wcols.append(f"CASE WHEN k_{c} IN ('date_iso', 'month_dash') THEN NULL ELSE k_{c} END AS n_{c}")
-        else:
-            wcols.append(f"NULL::VARCHAR AS n_{c}")
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE w AS SELECT pk, planted, NULL::VARCHAR AS bad,
-        NULL::VARCHAR AS bad_field, {', '.join(c for c in names)}, {', '.join(wcols)} FROM stg_k""")
-    # unknown extra column
+            # the canonical forms (2025-03-15, 2025-03) are not noise; a planted bad date is no style
+            ncols.append(f"CASE WHEN k_{c} IN ('date_iso', 'month_dash') OR bad_field = '{c}' THEN NULL ELSE k_{c} END AS n_{c}")
     extra = rng.random() < cfg.extra_column_probability
-    if extra:
-        con.execute(f"""ALTER TABLE w ADD COLUMN w__extra VARCHAR""")
-        con.execute(f"""UPDATE w SET w__extra = CASE hash(pk, 'rmk', {fseed}) % 20 WHEN 0 THEN '补录' WHEN 1 THEN '已核实'
-            WHEN 2 THEN '系统导入' ELSE '' END""")
-    # intentionally bad rows: copies of background rows with one field broken
-    _plant_bad_rows(con, source, cfg, fseed, rng)
-    # line numbers: shuffled order, header = line 1
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE w AS SELECT *, row_number() OVER (ORDER BY hash(pk, 'ord', {fseed}), pk) + 1 AS line FROM w""")
+    extra_col = (f", CASE hash(pk, 'rmk', {fseed}) % 20 WHEN 0 THEN '补录' WHEN 1 THEN '已核实' "
+                 f"WHEN 2 THEN '系统导入' END AS w__extra") if extra else ""
+    keep_true = sorted({c for c, _, t in cols if t in ("id", "applicant", "uscc", "name", "firm_name")}
+                       | ({"application_id", "policy_code", "applicant_type"} if source == "subsidy_ledger" else set()))
+    wnames = [f"w_{c}" for c in names] + (["w__extra"] if extra else [])
+    con.execute(f"""CREATE OR REPLACE TABLE w AS
+        SELECT pk, planted, line, bad, bad_field, {', '.join(keep_true)}, {', '.join(wnames)}, {', '.join(ncols)}
+        FROM (
+          SELECT *, {', '.join(wcols)} {extra_col}
+          FROM (
+            SELECT *, {', '.join(kinds) if kinds else 'NULL AS k__none'}
+            FROM (
+              SELECT s.*, {'ln.line' if SHUFFLE else 's.rowid + 2 AS line'}, {bad['bad_expr']} AS bad,
+                {bad['field_expr']} AS bad_field,
+                {', '.join(NZ.hash_columns(hashed, fseed)) if hashed else 'NULL AS h__none'}
+              FROM stg s {'JOIN ln USING (pk)' if SHUFFLE else ''}
+            )
+          )
+        )
+        {"ORDER BY line" if SHUFFLE else ""}""")
+    con.execute("DROP TABLE stg")
+    con.execute("DROP TABLE IF EXISTS ln")
 
     n_rows = con.execute("SELECT count(*) FROM w").fetchone()[0]
     if fmt == "xlsx" and n_rows > XLSX_MAX_ROWS:
@@ -264,12 +287,13 @@ def _render_file(con, ctx, cfg, source, mi, m, md, fmt, enc, path, plant) -> int
     sel_cols = [(f"w_{cols[j][0]}", cols[j][1]) for j in order]
     if extra:
         sel_cols.insert(rng.randrange(len(sel_cols) + 1), ("w__extra", "备注"))
-    query = "SELECT " + ", ".join(f'{c} AS "{h}"' for c, h in sel_cols) + " FROM w ORDER BY line"
+    # w is stored in line order; a plain scan keeps it (preserve_insertion_order)
+    query = "SELECT " + ", ".join(f'{c} AS "{h}"' for c, h in sel_cols) + " FROM w"
     date_headers = {h for c, h, t in cols if t == "date"}
     id_headers = {h for c, h, t in cols if c == "id_number"}
     write(con, query, [h for _, h in sel_cols], path, fmt, enc, date_headers, id_headers)
 
-    # truth
+    # truth: one part per file and identifier column, merged (in this order) at the end
     rel = str(path.name)
     other_noise = [f"n_{c}" for c, _, t in cols if t in ("date", "month", "money", "phone")]
     row_noise = f"nullif(concat_ws(';', {', '.join(other_noise)}), '')" if other_noise else "NULL"
@@ -279,10 +303,13 @@ def _render_file(con, ctx, cfg, source, mi, m, md, fmt, enc, path, plant) -> int
         nw = f"w_{namec}" if namec else "NULL"
         nt = f"{namec}" if namec else "NULL"
         nn = f"n_{namec}" if namec else "NULL"
-        con.execute(f"""INSERT INTO record_truth SELECT '{source}', '{m}', '{rel}', line, '{idc}', {kind},
-            w_{idc}, {idc}, {f"'{namec}'" if namec else 'NULL'}, {nw}, {nt},
-            nullif(concat_ws(';', n_{idc}, {nn}), ''), {row_noise}, planted, bad
-            FROM w WHERE {idc} IS NOT NULL""")
+        part = truth_parts_dir / f"{len(truth_parts):05d}.parquet"
+        truth_parts.append(part)
+        con.execute(f"""COPY (SELECT '{source}' AS source, '{m}' AS month, '{rel}' AS file, line, '{idc}' AS field,
+            {kind} AS kind, w_{idc} AS value_written, {idc} AS value_true,
+            {f"'{namec}'" if namec else 'NULL'}::VARCHAR AS name_field, {nw}::VARCHAR AS name_written,
+            {nt}::VARCHAR AS name_true, nullif(concat_ws(';', n_{idc}, {nn}), '') AS noise, {row_noise} AS row_noise,
+            planted, bad FROM w WHERE {idc} IS NOT NULL) TO '{part}' (FORMAT parquet, COMPRESSION zstd)""")
     if source == "subsidy_ledger":
         con.execute(f"""INSERT INTO bg_ledger SELECT '{m}', application_id, policy_code, beneficiary_id_number
             FROM w WHERE NOT planted AND bad IS NULL""")
@@ -291,39 +318,42 @@ def _render_file(con, ctx, cfg, source, mi, m, md, fmt, enc, path, plant) -> int
     if sci:
         con.execute(f"""INSERT INTO expected_quarantine SELECT '{source}', '{m}', '{rel}', line, 'id_scientific_notation',
             'id_number', w_id_number FROM w WHERE n_id_number = 'id_scientific' AND bad IS NULL""")
+    con.execute("DROP TABLE w")
     return n_rows
 
 
-def _plant_bad_rows(con, source, cfg, fseed, rng) -> None:
+def _choose_bad_rows(con, source, cfg, fseed, rng) -> dict:
+    """Pick background rows to break (one field each): they are expected in quarantine."""
+    none = {"fields": set(), "cases": {}, "bad_expr": "NULL::VARCHAR", "field_expr": "NULL::VARCHAR"}
     n = cfg.bad_rows_per_file
     if n <= 0:
-        return
+        return none
     cols = SOURCES[source]
-    avail = con.execute(f"SELECT count(*) FROM w WHERE NOT planted").fetchone()[0]
-    if avail == 0:
-        return
+    pks = [r[0] for r in con.execute(f"""SELECT pk FROM stg WHERE NOT planted
+        ORDER BY hash(pk, 'bad', {fseed}), pk LIMIT {n}""").fetchall()]
+    if not pks:
+        return none
     dates = [c for c, _, t in cols if t == "date" and c in REQUIRED[source]] or [c for c, _, t in cols if t == "date"]
     kinds = ["missing_required"]
     if dates:
         kinds.append("bad_date")
     if source in ENUM_BAD_VALUE:
         kinds.append("bad_enum")
-    for j in range(n):
+    cases: dict[str, str] = {}
+    bexpr, fexpr = [], []
+    for j, pk in enumerate(pks):
         kind = kinds[j % len(kinds)]
         if kind == "missing_required":
             field = REQUIRED[source][rng.randrange(len(REQUIRED[source]))]
-            sets = f"w_{field} = NULL"
+            val = "NULL"
         elif kind == "bad_date":
             field = dates[rng.randrange(len(dates))]
-            sets = f"w_{field} = '{rng.choice(['2025-02-30', '2025/13/01', '20251341', '2025年2月30日'])}'"
+            val = "'" + rng.choice(["2025-02-30", "2025/13/01", "20251341", "2025年2月30日"]) + "'"
         else:
-            field, val = ENUM_BAD_VALUE[source]
-            sets = f"w_{field} = '{val}'"
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE bad1 AS SELECT * FROM w WHERE NOT planted AND bad IS NULL
-            ORDER BY hash(pk, 'bad', {j}, {fseed}) LIMIT 1""")
-        if con.execute("SELECT count(*) FROM bad1").fetchone()[0] == 0:
-            return
-        con.execute(f"UPDATE bad1 SET pk = -1 - {j}, bad = '{kind}', bad_field = '{field}', {sets}")
-        if kind == "bad_date":
-            con.execute(f"UPDATE bad1 SET n_{field} = NULL")
-        con.execute("INSERT INTO w SELECT * FROM bad1")
+            field, v = ENUM_BAD_VALUE[source]
+            val = f"'{v}'"
+        cases[field] = cases.get(field, "") + f" WHEN pk = {pk} THEN {val}"
+        bexpr.append(f"WHEN pk = {pk} THEN '{kind}'")
+        fexpr.append(f"WHEN pk = {pk} THEN '{field}'")
+    return {"fields": set(cases), "cases": cases, "bad_expr": "CASE " + " ".join(bexpr) + " END",
+            "field_expr": "CASE " + " ".join(fexpr) + " END"}

@@ -50,12 +50,13 @@ def traditional_map() -> dict[str, str]:
     import opencc
 
     conv = opencc.OpenCC("s2t")
+    back = opencc.OpenCC("t2s")
     chars = set(SURNAMES + GIVEN_CHARS + "".join(COMMON_FULL_NAMES) + "".join(MONGOLIAN_NAMES)
                 + _HOMOPHONE_POOL)
     out = {}
     for c in sorted(chars):
         t = conv.convert(c)
-        if len(t) == 1 and t != c:
+        if len(t) == 1 and t != c and back.convert(t) == c:   # round trip (not 于 -> 於)
             out[c] = t
     return out
 

@@ -58,12 +58,28 @@ class NoiseConfig:
 DATE_STYLES = ["iso", "slash", "slash_nopad", "compact", "cn"]
 
 
-def _u(salt: str, seed: int) -> str:
-    return f"((hash(pk, '{salt}', {seed}) % 1000003)::DOUBLE / 1000003)"
+# Each noisy column gets one 64-bit hash per row, ``h_<col>`` = hash(pk, col, file seed), computed
+# once by the renderer; the uniforms and sub-choices below are three independent 20-bit parts of it.
+_PART = {"k": 0, "s": 0, "m": 0, "k2": 1, "t": 1, "d": 1, "p": 2, "v": 2}
+_P = 1000003
+
+
+def _part(salt: str) -> tuple[str, int]:
+    col, _, kind = salt.rpartition(":")
+    return col, _PART[kind]
 
 
 def _h(salt: str, seed: int) -> str:
-    return f"(hash(pk, '{salt}', {seed}) % 1000000007)::BIGINT"
+    col, part = _part(salt)
+    return f"((h_{col} // {_P ** part}) % {_P})::BIGINT"
+
+
+def _u(salt: str, seed: int) -> str:
+    return f"({_h(salt, seed)}::DOUBLE / {_P})"
+
+
+def hash_columns(cols: list[str], seed: int) -> list[str]:
+    return [f"hash(pk, '{c}', {seed}) AS h_{c}" for c in cols]
 
 
 def _forced(col: str) -> str:
