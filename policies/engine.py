@@ -315,19 +315,28 @@ def decide_month(con, month: str) -> dict:
             where kind = 'recurring' and reason is null
             order by policy_code, beneficiary_id, person_id_number, subsidy_month
         """, [month])
-        # An exclusion is reported in the run in which the candidate's evidence completed
-        # (its latest record arrived), so a standing reason is not repeated every month.
+        # Each struck candidate is reported once, not every month: in the run in which its
+        # evidence completed (its latest record arrived), or else in the first run that
+        # strikes it for that reason. "listed_earlier" is only news when new evidence hits
+        # an old listing (evidence_month = M); otherwise it is just the same decision again.
         con.execute("""
             insert into exclusions
             select ?, policy_code, beneficiary_id, person_id_number, reason,
                    min(detail) || case when kind = 'recurring'
                                        then '；补贴月份' || string_agg(distinct strftime(subsidy_month, '%Y-%m'), ',' order by strftime(subsidy_month, '%Y-%m'))
                                        else '' end
-            from candidate_verdicts
-            where reason is not null and evidence_month = ?
+            from candidate_verdicts v
+            where reason is not null
+              and (evidence_month = ?
+                   or (reason <> 'listed_earlier'
+                       and not exists (
+                           select 1 from exclusions x
+                           where x.run_month < ? and x.policy_code = v.policy_code and x.reason = v.reason
+                             and x.beneficiary_id is not distinct from v.beneficiary_id
+                             and x.person_id_number is not distinct from v.person_id_number)))
             group by policy_code, kind, beneficiary_id, person_id_number, reason
             order by policy_code, beneficiary_id, person_id_number, reason
-        """, [month, run_month])
+        """, [month, run_month, month])
         con.execute("commit")
     except Exception:
         con.execute("rollback")

@@ -244,3 +244,22 @@ def test_catalogue_renders_list_and_cards_self_contained(tmp_path):
     assert "区域可调参数" in card and "2/3" in card
     assert "1500元" in (tmp_path / "card_one_time_hiring.md").read_text(encoding="utf-8") or \
         "（未施行）" in (tmp_path / "card_one_time_hiring.md").read_text(encoding="utf-8")
+
+
+def test_a_standing_exclusion_is_reported_once_not_every_month(con):
+    case = case_named("A person already granted this subsidy through another firm")
+    build_history(con, case["data"], _month("2024-09"))
+    for m in ("2024-09", "2024-10", "2024-11"):
+        build_inputs(con, m)
+        decide_month(con, m)
+    rows = con.execute("select run_month, reason from exclusions where policy_code = 'one_time_hiring'").fetchall()
+    assert rows == [("2024-09", "ledger_granted")]
+
+
+def test_a_first_ever_run_reports_exclusions_whose_evidence_is_older(con):
+    case = case_named("A hired graduate who is on the fiscal payroll")
+    build_history(con, case["data"], _month("2024-09"))
+    build_inputs(con, "2024-12")                    # the pipeline starts months later
+    decide_month(con, "2024-12")
+    assert con.execute("select reason from exclusions where run_month = '2024-12' "
+                       "and policy_code = 'one_time_hiring'").fetchall() == [("fiscal_staff",)]
