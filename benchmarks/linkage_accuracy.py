@@ -107,11 +107,15 @@ def report(con) -> dict:
     return out
 
 
-def run_own(scale: float, seed: int, db: str) -> dict:
+def run_own(scale: float, seed: int, db: str, reuse: bool = False) -> dict:
     from benchmarks import linkage_synth
     con = duckdb.connect(db)
     t0 = time.perf_counter()
-    counts = linkage_synth.build(con, scale=scale, seed=seed)
+    if reuse:   # a --db file built before by linkage_synth.build (asof_* and bench_truth are kept)
+        counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
+                  for t in ("asof_social_insurance", "bench_truth")}
+    else:
+        counts = linkage_synth.build(con, scale=scale, seed=seed)
     t1 = time.perf_counter()
     stats = link_month(con, "2026-10")
     t2 = time.perf_counter()
@@ -161,12 +165,13 @@ def main(argv=None) -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--db", default=":memory:", help="DuckDB file for the run (default in memory)")
     ap.add_argument("--json", type=Path, help="also write the result here")
+    ap.add_argument("--reuse", action="store_true", help="--db already holds a generated set: skip generating")
     args = ap.parse_args(argv)
     if args.data:
         month = args.month or sorted(p.name for p in (args.data / "incoming").iterdir() if p.is_dir())[-1]
         out = run_generator_output(args.data, month, args.db)
     else:
-        out = run_own(args.synth_scale if args.synth_scale is not None else 0.02, args.seed, args.db)
+        out = run_own(args.synth_scale if args.synth_scale is not None else 0.02, args.seed, args.db, args.reuse)
     text = json.dumps(out, ensure_ascii=False, indent=1, default=str)
     print(text)
     if args.json:

@@ -147,7 +147,7 @@ def run(scale: float, seed: int, bench_python: str | None) -> dict:
                any_value(r.truth) IN (SELECT code FROM _p_known) AS repairable
         FROM left_records l JOIN rows r ON r.raw_id = l.id_number AND r.name IS NOT DISTINCT FROM l.name
         GROUP BY ALL""")
-    con.register("ours_links", ours.links[["raw_id", "name", "person_id"]])
+    con.execute(f"CREATE TEMP TABLE ours_links AS SELECT raw_id, name, person_id FROM {ours.links}")
     o = con.execute("""
         SELECT count(*) FILTER (WHERE o.person_id IS NOT NULL), count(*) FILTER (WHERE o.person_id = t.truth),
                count(*) FILTER (WHERE t.repairable)

@@ -59,35 +59,67 @@ def one_edit_variants(value: str, alphabet: str, last_alphabet: str | None = Non
 
 
 def variants_sql(codes_relation: str, code_column: str, known_relation: str, kind: str) -> str:
-    """SQL: every one-edit variant of each bad code that exists in `known_relation(code)`.
+    """SQL: every one-edit variant of each bad code that passes the check and exists in
+    `known_relation(code)` -> (raw, candidate, edit).
 
-    Set-based: each bad code is crossed with a generated list of (position, character) and the
-    variants are hash-joined to the known valid codes — the known set holds only codes that
-    pass the check, so no check has to be computed per variant. Returns (raw, candidate, edit).
+    Set-based and exact: each bad code is crossed with a generated list of (position, character);
+    the check of each variant is computed arithmetically from the code's weighted sum (changing
+    position p from a to b changes the sum by w_p·(b - a)), so only the ~1/11 (ID) or ~1/31
+    (USCC) of variants that pass become strings and are hash-joined to the known valid codes.
+    Edits: substitution at 1..18 (18 = the check character itself), transposition of p, p+1.
     """
     if kind == "id":
-        body_chars, last_chars = list(ID_ALPHABET), list(ID_ALPHABET + "X")
+        alphabet, weights = ID_ALPHABET, ID_WEIGHTS
+
+        def check(total: str) -> str:
+            return f"substr('{ID_CHECK}', (({total}) % 11)::INT + 1, 1)"
     else:
-        body_chars = last_chars = list(USCC_ALPHABET)
-    body = "[" + ",".join(f"'{c}'" for c in body_chars) + "]"
-    last = "[" + ",".join(f"'{c}'" for c in last_chars) + "]"
+        alphabet, weights = USCC_ALPHABET, USCC_WEIGHTS
+
+        def check(total: str) -> str:
+            return f"substr('{USCC_ALPHABET}', ((31 - ({total}) % 31) % 31)::INT + 1, 1)"
+
+    w = "[" + ",".join(map(str, weights)) + "]"
+    chars = "[" + ",".join(f"'{c}'" for c in alphabet) + "]"
+
+    def val(expr: str) -> str:
+        return f"(instr('{alphabet}', {expr}) - 1)"
+
     return f"""
-    WITH bad AS (SELECT DISTINCT {code_column} AS raw FROM {codes_relation}
-                 WHERE {code_column} IS NOT NULL AND length({code_column}) = 18),
+    WITH bad AS (
+        SELECT DISTINCT {code_column} AS raw FROM {codes_relation}
+        WHERE {code_column} IS NOT NULL AND length({code_column}) = 18
+    ),
+    summed AS (
+        SELECT raw, substr(raw, 18, 1) AS c18,
+               list_sum(list_transform(range(1, 18), lambda i: {val('substr(raw, i::INT, 1)')} * ({w})[i]))::BIGINT AS s
+        FROM bad
+    ),
     substituted AS (
-        SELECT raw, substr(raw, 1, p - 1) || ch || substr(raw, p + 1) AS candidate,
-               'substitution@' || p AS edit
-        FROM bad, range(1, 19) AS pos(p), unnest(CASE WHEN p = 18 THEN {last} ELSE {body} END) AS chars(ch)
+        SELECT raw, p, ch FROM summed, range(1, 18) AS pos(p), unnest({chars}) AS chars(ch)
         WHERE ch <> substr(raw, p, 1)
+          AND {check(f"s + ({w})[p] * ({val('ch')} - {val('substr(raw, p::INT, 1)')})")} = c18
     ),
     transposed AS (
-        SELECT raw, substr(raw, 1, p - 1) || substr(raw, p + 1, 1) || substr(raw, p, 1) || substr(raw, p + 2)
-                   AS candidate,
-               'transposition@' || p AS edit
-        FROM bad, range(1, 18) AS pos(p)
+        SELECT raw, p FROM summed, range(1, 17) AS pos(p)
         WHERE substr(raw, p, 1) <> substr(raw, p + 1, 1)
+          AND {check(f"s + (({w})[p] - ({w})[p + 1]) * ({val('substr(raw, (p + 1)::INT, 1)')} - {val('substr(raw, p::INT, 1)')})")} = c18
     ),
-    variants AS (SELECT * FROM substituted UNION ALL SELECT * FROM transposed)
+    variants AS (
+        SELECT raw, substr(raw, 1, p - 1) || ch || substr(raw, p + 1) AS candidate, 'substitution@' || p AS edit
+        FROM substituted
+        UNION ALL
+        SELECT raw, substr(raw, 1, 17) || {check('s')}, 'substitution@18' FROM summed
+        WHERE {check('s')} <> c18
+        UNION ALL
+        SELECT raw, substr(raw, 1, p - 1) || substr(raw, p + 1, 1) || substr(raw, p, 1) || substr(raw, p + 2),
+               'transposition@' || p
+        FROM transposed
+        UNION ALL
+        SELECT raw, substr(raw, 1, 16) || c18 || substr(raw, 17, 1), 'transposition@17' FROM summed
+        WHERE c18 <> substr(raw, 17, 1) AND instr('{alphabet}', c18) > 0
+          AND {check(f"s + ({w})[17] * ({val('c18')} - {val('substr(raw, 17, 1)')})")} = substr(raw, 17, 1)
+    )
     SELECT v.raw, v.candidate, min(v.edit) AS edit
     FROM variants v JOIN {known_relation} k ON k.code = v.candidate
     GROUP BY v.raw, v.candidate

@@ -21,7 +21,7 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 
 from matchers import codes, levels, names
-from matchers.persons import (REVIEW_COLUMNS, decide_sql, decisions_table, outcome_stats, region_level_sql,
+from matchers.persons import (REVIEW_COLUMNS, TimedConnection, decide_sql, decisions_table, outcome_stats, region_level_sql,
                               relation_columns, resolve_name_levels, score_sql)
 from matchers.review import Decisions
 
@@ -185,6 +185,7 @@ class FirmMatch:
     known_codes: int = 0
     residue_records: int = 0
     python_name_pairs: int = 0
+    step_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def _empty_outputs(con: duckdb.DuckDBPyConnection) -> None:
@@ -198,6 +199,8 @@ def _empty_outputs(con: duckdb.DuckDBPyConnection) -> None:
 def match_firms(con: duckdb.DuckDBPyConnection, decisions: Decisions,
                 person_links: str | None = None) -> FirmMatch:
     """Link every (bad or missing USCC, firm name, county) record seen as of the run month."""
+    timings: dict[str, float] = {}
+    con = TimedConnection(con, timings)
     occurrences = occurrences_sql(con, person_links)
     if occurrences is None:
         _empty_outputs(con)
@@ -249,4 +252,5 @@ def match_firms(con: duckdb.DuckDBPyConnection, decisions: Decisions,
                            "l.firm_name AND d.region_code IS NOT DISTINCT FROM l.region_code")
     log.info("firms: %d known valid USCCs, %d residue records, %d name pairs compared in Python",
              known, residue, python_pairs)
-    return FirmMatch(stats=stats, known_codes=known, residue_records=residue, python_name_pairs=python_pairs)
+    return FirmMatch(stats=stats, known_codes=known, residue_records=residue, python_name_pairs=python_pairs,
+                     step_seconds=timings)

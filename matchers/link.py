@@ -216,7 +216,8 @@ def link_month(con: duckdb.DuckDBPyConnection, month: str, decisions_file: Path 
         "decisions": len(decisions),
         "views": views,
         "seconds": {"persons": round(t1 - t0, 3), "firms": round(t2 - t1, 3),
-                    "total": round(time.perf_counter() - started, 3)},
+                    "total": round(time.perf_counter() - started, 3),
+                    "steps": {**persons.step_seconds, **firms.step_seconds}},
     }
     log.info("link %s: persons %s, firms %s, review %s, %.1fs", month, stats["person_links"],
              stats["firm_links"], stats["review_queue"], stats["seconds"]["total"])

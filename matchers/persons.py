@@ -26,6 +26,8 @@ Outputs: temp tables _p_links, _p_review and the link_stats rows.
 from __future__ import annotations
 
 import logging
+import re
+import time
 from dataclasses import dataclass, field
 
 import duckdb
@@ -59,6 +61,31 @@ def records(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None
     cur = con.execute(sql, params or [])
     cols = [d[0] for d in cur.description]
     return [dict(zip(cols, row)) for row in cur.fetchall()]
+
+
+class TimedConnection:
+    """Connection wrapper that times every statement writing a table (steps of the matcher).
+    Timings land in `timings` keyed by the table written; logged at DEBUG level."""
+
+    _TARGET = re.compile(r"^\s*(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP\s+)?(?:TABLE|VIEW)|UPDATE|DELETE\s+FROM|"
+                         r"INSERT\s+INTO)\s+(\w+)", re.IGNORECASE)
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, timings: dict[str, float]):
+        self._con, self.timings = con, timings
+
+    def execute(self, sql: str, params=None):
+        match = self._TARGET.match(sql)
+        started = time.perf_counter()
+        result = self._con.execute(sql, params) if params is not None else self._con.execute(sql)
+        if match:
+            seconds = time.perf_counter() - started
+            key = match.group(1)
+            self.timings[key] = round(self.timings.get(key, 0.0) + seconds, 3)
+            log.debug("step %s: %.3fs", key, seconds)
+        return result
+
+    def __getattr__(self, name):
+        return getattr(self._con, name)
 
 
 def _q(text: str) -> str:
@@ -306,6 +333,7 @@ class PersonMatch:
     known_ids: int = 0
     residue_records: int = 0
     python_name_pairs: int = 0
+    step_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def _empty_outputs(con: duckdb.DuckDBPyConnection) -> None:
@@ -318,6 +346,8 @@ def _empty_outputs(con: duckdb.DuckDBPyConnection) -> None:
 
 def match_persons(con: duckdb.DuckDBPyConnection, decisions: Decisions) -> PersonMatch:
     """Link every (bad ID, name) record seen as of the run month; see the module docstring."""
+    timings: dict[str, float] = {}
+    con = TimedConnection(con, timings)
     occurrences = occurrences_sql(con)
     if occurrences is None:
         _empty_outputs(con)
@@ -386,7 +416,8 @@ def match_persons(con: duckdb.DuckDBPyConnection, decisions: Decisions) -> Perso
                            "ON r.raw_id = l.raw_id AND r.name IS NOT DISTINCT FROM l.name")
     log.info("persons: %d known valid IDs, %d residue records, %d name pairs compared in Python",
              known, residue, python_pairs)
-    return PersonMatch(stats=stats, known_ids=known, residue_records=residue, python_name_pairs=python_pairs)
+    return PersonMatch(stats=stats, known_ids=known, residue_records=residue, python_name_pairs=python_pairs,
+                       step_seconds=timings)
 
 
 def outcome_stats(con, stage: str, pairs: str, decided: str, links: str, link_rids_sql: str) -> list[dict]:

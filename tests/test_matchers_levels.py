@@ -197,3 +197,28 @@ def test_decision_bands(labels, expected):
     assert all(0.0 <= x <= 1.0 for x in scores)
     if expected == "review" and len(labels) == 2:
         assert n_rows == 2                                              # both owners side by side
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_sql_variant_generator_equals_the_python_definition(data):
+    """codes.variants_sql (arithmetic check filter) = every one-edit variant that passes the check."""
+    kind = data.draw(st.sampled_from(["id", "uscc"]))
+    if kind == "id":
+        body = data.draw(st.from_regex(r"[0-9]{17}", fullmatch=True))
+        valid_code = body + codes.id_check_char(body)
+        alphabet, last, is_valid = "0123456789", "0123456789X", codes.id_valid
+    else:
+        body = data.draw(st.from_regex(r"[0-9A-HJ-NPQRTUWXY]{17}", fullmatch=True))
+        valid_code = body + codes.uscc_check_char(body)
+        alphabet, last, is_valid = codes.USCC_ALPHABET, codes.USCC_ALPHABET, codes.uscc_valid
+    bad = data.draw(st.sampled_from(sorted(v for v in codes.one_edit_variants(valid_code, alphabet, last)
+                                           if not is_valid(v))))
+    expected = {v for v in codes.one_edit_variants(bad, alphabet, last) if is_valid(v)}
+    con = duckdb.connect()
+    con.execute("CREATE TABLE bad AS SELECT ? AS raw_id", [bad])
+    con.execute("CREATE TABLE known (code VARCHAR)")
+    con.executemany("INSERT INTO known VALUES (?)", [[v] for v in sorted(expected)] + [[valid_code]])
+    got = {r[1] for r in con.execute(codes.variants_sql("bad", "raw_id", "known", kind)).fetchall()}
+    assert got == expected
+    assert valid_code in got
