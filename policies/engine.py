@@ -254,15 +254,20 @@ def run_rule(con, code: str, month: str, target: str, body: str | None = None,
     con.execute(f"create or replace temp table {target} as\n{sql}", named_values(sql, values))
 
 
-def decide_month(con, month: str) -> dict:
+def decide_month(con, month: str, only: list[str] | tuple[str, ...] | None = None) -> dict:
     """Decide every policy for run month ``month`` ('YYYY-MM'); returns {policy_code: rows listed}.
 
-    Replaces the month's rows of eligibility / eligibility_months / exclusions atomically, so a
-    re-run of an old month reproduces it (earlier runs = run_month < month only).
+    Replaces the month's rows of eligibility / eligibility_months / exclusions of the policies
+    it evaluates, atomically, so a re-run of an old month reproduces it (earlier runs =
+    run_month < month only). ``only`` restricts the run to some policies (the partitioned flow
+    decides person-level policies per partition and firm-level ones after the reduce).
     """
     run_month, as_of = month_bounds(month)
     prepare(con)
-    codes = policy_codes()
+    codes = [c for c in policy_codes() if only is None or c in only]
+    unknown = set(only or ()) - set(policy_codes())
+    if unknown:
+        raise ValueError(f"unknown policies: {sorted(unknown)}")
     con.execute(f"create or replace temp table decision_candidates as "
                 f"select ''::varchar as policy_code, ''::varchar as kind, * from ({_empty_candidates()}) where false")
     for code in codes:
@@ -304,7 +309,8 @@ def decide_month(con, month: str) -> dict:
     con.execute("begin transaction")
     try:
         for table in ("eligibility", "eligibility_months", "exclusions"):
-            con.execute(f"delete from {table} where run_month = ?", [month])
+            con.execute(f"delete from {table} where run_month = ? and list_contains(?, policy_code)",
+                        [month, codes])
         if rows:
             con.executemany("insert into eligibility values (" + ", ".join("?" * 16) + ")", rows)
         con.execute("""

@@ -148,3 +148,7 @@ def explain_text(result: dict) -> str:
             lines.append(f"  已排除：{row['run_month']} {EXCLUSION_LABELS.get(row['reason'], row['reason'])} "
                          f"{row['detail'] or ''}")
     return "\n".join(lines)
+
+
+#: the name the CLI imports
+render_explanation = explain_text

@@ -263,3 +263,21 @@ def test_a_first_ever_run_reports_exclusions_whose_evidence_is_older(con):
     decide_month(con, "2024-12")
     assert con.execute("select reason from exclusions where run_month = '2024-12' "
                        "and policy_code = 'one_time_hiring'").fetchall() == [("fiscal_staff",)]
+
+
+def test_deciding_some_policies_leaves_the_others_rows_alone(con):
+    case = case_named("A 2024 graduate hired by a micro firm")
+    build_history(con, case["data"], _month("2024-09"))
+    build_inputs(con, "2024-09")
+    decide_month(con, "2024-09")
+    before = snapshot(con, "2024-09")
+    counts = decide_month(con, "2024-09", only=["job_retention_refund"])
+    assert counts == {"job_retention_refund": 0}
+    assert snapshot(con, "2024-09") == before
+    with pytest.raises(ValueError):
+        decide_month(con, "2024-09", only=["no_such_policy"])
+
+
+def test_only_the_firm_level_policy_declares_firm_partitioning():
+    firm_level = [c for c in policy_codes() if load_policy(c)["meta"].get("partition") == "firm"]
+    assert firm_level == ["job_retention_refund"]
