@@ -99,6 +99,8 @@ def generate(months, scale, seed: int, out: Path, formats: str = "mixed",
         con.execute(f"SET threads = {int(threads)}")
     con.execute("SET preserve_insertion_order = true")
     con.execute("SET enable_progress_bar = false")
+    # the work database is in memory and spills to OUT/.synth_tmp beyond this
+    con.execute(f"SET memory_limit = '{os.environ.get('SYNTH_MEMORY_LIMIT', '8GB')}'")
     for m in sql_macros():
         con.execute(m)
 
