@@ -107,7 +107,11 @@ with_facts as (
             (select min(e.run_month) from earlier_listings e
              where e.policy_code = c.policy_code and e.beneficiary_id = c.beneficiary_id
                and e.period_start = strftime(c.period_start, '%Y-%m'))
-        end as listed_in
+        end as listed_in,
+        -- the very same decision (same beneficiary) was listed before: not news
+        exists (select 1 from earlier_listings e
+                where e.policy_code = c.policy_code and e.beneficiary_id = c.beneficiary_id
+                  and e.person_id_number is not distinct from c.person_id_number) as same_decision_listed
     from candidates c
     left join fiscal_staff f on f.id_number = c.person_id_number
     left join deaths d on d.id_number = c.person_id_number
@@ -323,8 +327,10 @@ def decide_month(con, month: str, only: list[str] | tuple[str, ...] | None = Non
         """, [month])
         # Each struck candidate is reported once, not every month: in the run in which its
         # evidence completed (its latest record arrived), or else in the first run that
-        # strikes it for that reason. "listed_earlier" is only news when new evidence hits
-        # an old listing (evidence_month = M); otherwise it is just the same decision again.
+        # strikes it for that reason. "listed_earlier" is only news when new evidence arrives
+        # for a month already listed (recurring: e.g. a re-credited month) or when another
+        # beneficiary now qualifies for a person already listed (one-off); the same decision
+        # seen again is not reported.
         con.execute("""
             insert into exclusions
             select ?, policy_code, beneficiary_id, person_id_number, reason,
@@ -333,6 +339,7 @@ def decide_month(con, month: str, only: list[str] | tuple[str, ...] | None = Non
                                        else '' end
             from candidate_verdicts v
             where reason is not null
+              and not (reason = 'listed_earlier' and kind <> 'recurring' and same_decision_listed)
               and (evidence_month = ?
                    or (reason <> 'listed_earlier'
                        and not exists (

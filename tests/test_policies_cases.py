@@ -70,6 +70,11 @@ def check_month(con, case: dict, month: str, expected: dict) -> None:
                 "and (? is null or person_id_number = ?) and (? is null or beneficiary_id = ?)",
                 [month, policy, person, person, firm, firm]).fetchall()
             assert (reason,) in hits, f"{month}: exclusion {reason} not recorded (got {hits})"
+        elif reason == "already_listed":       # the same decision, listed by an earlier run
+            assert con.execute(
+                "select count(*) from eligibility where run_month < ? and policy_code = ? "
+                "and (? is null or person_id_number = ?) and (? is null or beneficiary_id = ?)",
+                [month, policy, person, person, firm, firm]).fetchone()[0] == 1
         elif reason.startswith("cond_"):
             info = explain(con, month, person or firm)["policies"][policy]
             cands = [c for c in info["candidates"] if firm is None or c["beneficiary_id"] == firm]

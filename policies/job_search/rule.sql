@@ -41,8 +41,8 @@ checks as (
            least(method_rank(g.id_number_method), r.link_rank) as match_rank,
            least(g.id_number_score, r.link_score) as match_score,
            -- the listing opens in September of Y−1: a student becomes new then, or when the
-           -- record (or the roster match) arrives
-           greatest(g.extract_month, r.extract_month,
+           -- record arrives (the roster is a snapshot re-sent monthly: not a sign of news)
+           greatest(g.extract_month,
                     make_date(year(g.graduation_date) - 1, y.listing_from_month, 1)) as evidence_month,
            concat_ws('; ',
                coalesce(g.school, '') || ' ' || coalesce(g.degree, '') || ' 预计毕业' || ym(g.graduation_date),

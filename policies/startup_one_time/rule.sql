@@ -76,9 +76,11 @@ checks as (
            least(e.uscc_score, e.legal_rep_id_number_score,
                  case when g.is_graduating_year or g.is_recent_graduate then g.graduate_score end,
                  h.spell_score, r.link_score) as match_score,
+           -- (the poverty roster is a snapshot, re-sent every month: its extract_month says
+           -- nothing about when the fact arrived, so it does not count here)
            greatest(e.extract_month,
                     case when g.is_graduating_year or g.is_recent_graduate then g.graduate_extract_month end,
-                    h.spell_extract_month, r.extract_month,
+                    h.spell_extract_month,
                     month_of(e.established_date + to_months(p.min_operating_months))) as evidence_month,
            concat_ws('; ',
                coalesce(e.enterprise_scale, '') || e.entity_type || '「' || e.name || '」成立'
