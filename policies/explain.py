@@ -99,7 +99,42 @@ def explain(con, month: str, key: str) -> dict:
                          for r in excluded],
         }
     result["shared_exclusions"] = shared_exclusion_facts(con, key, as_of)
+    result["records"] = source_records(con, key)
     return result
+
+
+RECORD_QUERIES = {
+    "graduates": "select name, school, degree, graduation_date, hardship_types, region_code, extract_month "
+                 "from lnk_graduates where id_number = $key",
+    "employment_registration": "select registration_type, registration_date, employment_form, employer_uscc, "
+                               "hardship_category, region_code, extract_month from lnk_employment_registration "
+                               "where id_number = $key or employer_uscc = $key order by registration_date",
+    "hiring_filing": "select employer_uscc, employer_name, id_number, filing_type, contract_start, contract_end, "
+                     "filing_date, extract_month from lnk_hiring_filing "
+                     "where id_number = $key or employer_uscc = $key order by coalesce(contract_start, filing_date)",
+    "business_registration": "select uscc, name, entity_type, enterprise_scale, legal_rep_id_number, established_date, "
+                             "status, status_date, serious_dishonest, extract_month from lnk_business_registration "
+                             "where uscc = $key or legal_rep_id_number = $key",
+    "poverty_alleviation": "select household_id, population_type, is_labor_force, region_code "
+                           "from lnk_poverty_alleviation where id_number = $key",
+    # contributions summarised (a firm can have thousands of rows): one line per payer × type
+    "social_insurance": "select employer_uscc, insured_type, insurance_type, count(*) as months, "
+                        "min(contribution_month) as first_month, max(contribution_month) as last_month, "
+                        "sum(employer_amount) as employer_amount, sum(individual_amount) as individual_amount, "
+                        "max(credited_date) as last_credited "
+                        "from lnk_social_insurance where id_number = $key or employer_uscc = $key "
+                        "group by all order by all limit 200",
+}
+
+
+def source_records(con, key: str) -> dict:
+    """The linked source records behind the answer (what an analyst checks first)."""
+    out = {}
+    for source, sql in RECORD_QUERIES.items():
+        cursor = con.execute(sql, {"key": key})
+        names = [d[0] for d in cursor.description]
+        out[source] = [{n: _plain(v) for n, v in zip(names, row)} for row in cursor.fetchall()]
+    return out
 
 
 def shared_exclusion_facts(con, key: str, as_of: dt.date) -> dict:
@@ -130,6 +165,13 @@ def explain_text(result: dict) -> str:
     for r in shared["ledger"]:
         lines.append(f"  台账：{r['application_id']} {r['policy_code']} {r['subsidy_month'] or ''} "
                      f"{r['amount']}元 {r['status']}")
+    labels = {"graduates": "高校毕业生", "employment_registration": "就业失业登记", "hiring_filing": "用工备案",
+              "business_registration": "经营主体登记", "poverty_alleviation": "脱贫人口",
+              "social_insurance": "社保缴费(汇总)"}
+    for source, rows in result.get("records", {}).items():
+        for row in rows:
+            lines.append(f"  〔{labels.get(source, source)}〕" + " ".join(
+                f"{k}={v}" for k, v in row.items() if v not in (None, [], "")))
     for code, info in result["policies"].items():
         lines.append(f"【{info['name']}】({code})")
         if not info["candidates"]:

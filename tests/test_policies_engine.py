@@ -210,8 +210,10 @@ def test_explain_names_the_failed_condition_and_the_records_behind_it(con):
     assert cand["failed"] == ["cond_contract_12m"]
     assert cand["facts"]["contract_end"] == "2025-05-31"
     assert set(result["policies"]) == EXPECTED_POLICIES
+    assert result["records"]["hiring_filing"][0]["contract_end"] == "2025-05-31"
+    assert {r["insurance_type"] for r in result["records"]["social_insurance"]} == {"110", "210", "410"}
     text = explain_text(result)
-    assert "✗ 劳动合同期限1年以上" in text and "一次性扩岗补助" in text
+    assert "✗ 劳动合同期限1年以上" in text and "一次性扩岗补助" in text and "〔用工备案〕" in text
 
 
 def test_explain_by_uscc_shows_the_firms_candidates_and_listing(con):

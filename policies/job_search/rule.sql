@@ -45,7 +45,7 @@ checks as (
            greatest(g.extract_month,
                     make_date(year(g.graduation_date) - 1, y.listing_from_month, 1)) as evidence_month,
            concat_ws('; ',
-               coalesce(g.school, '') || ' ' || coalesce(g.degree, '') || ' 预计毕业' || ym(g.graduation_date),
+               coalesce(g.school, '') || ' ' || coalesce(g.degree, '') || ' 毕业(含预计)' || ym(g.graduation_date),
                case when len(list_intersect(g.hardship_types, y.hardship_types)) > 0
                     then '困难类别:' || array_to_string(list_intersect(g.hardship_types, y.hardship_types), '、') end,
                case when r.id_number is not null then '脱贫人口名单(' || coalesce(r.population_type, '') || ')' end
