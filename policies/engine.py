@@ -298,8 +298,9 @@ def decide_month(con, month: str, only: list[str] | tuple[str, ...] | None = Non
                d.amount, d.period_start, d.period_end, d.region_code,
                case when d.region_code is not null then substr(d.region_code, 1, 4) || '00' end as league_code,
                method_name(d.match_rank) as match_method, d.match_score, d.evidence,
+               -- a firm's notice goes to the firm's phone, never to its worker's
                case when d.beneficiary_type = 'person' then coalesce(p.phone, d.phone)
-                    else coalesce(d.phone, pp.phone) end as phone
+                    else d.phone end as phone
         from run_decisions d
         left join published_person_facts p on d.beneficiary_type = 'person' and p.id_number = d.beneficiary_id
         left join published_person_facts pp on pp.id_number = d.person_id_number
