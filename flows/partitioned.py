@@ -42,7 +42,7 @@ def decide_partition(base: str, k: int, month: str, codes: list[str]) -> int:
     try:
         decide_month(con, month, only=codes)
         save_decisions(con, Path(base), k, month)
-        return con.execute("SELECT count(*) FROM eligibility WHERE run_month = ?", [month]).fetchone()[0]
+        return con.execute("SELECT count(*) FROM eligibility WHERE run_month = ?", [month]).fetchall()[0][0]
     finally:
         con.close()
 

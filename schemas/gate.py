@@ -134,11 +134,13 @@ def validate_source(con, src: Source, month: str, ctx=None) -> list[Check]:
     m = month_start(month)
     ctx = ctx or _context()
     lf = con.execute("SELECT rows_read FROM load_files WHERE source = ? AND extract_month = ?",
-                     [src.name, m]).fetchone()
-    if lf is None:
+                     [src.name, m]).fetchall()
+    if not lf:
         return []
+    lf = lf[0]
     prev = con.execute("""SELECT rows_read FROM load_files WHERE source = ? AND extract_month < ?
-                          ORDER BY extract_month DESC LIMIT 1""", [src.name, m]).fetchone()
+                          ORDER BY extract_month DESC LIMIT 1""", [src.name, m]).fetchall()
+    prev = prev[0] if prev else None
     checks: dict[str, Check] = {}
 
     def absorb(result, batch_no):

@@ -78,7 +78,8 @@ def _check_snapshot(con, src: Source, month: str, rows: int, path: Path) -> None
         return
     prev = con.execute(
         """SELECT rows_read FROM load_files WHERE source = ? AND extract_month < ?
-           ORDER BY extract_month DESC LIMIT 1""", [src.name, month_start(month)]).fetchone()
+           ORDER BY extract_month DESC LIMIT 1""", [src.name, month_start(month)]).fetchall()
+    prev = prev[0] if prev else None
     if prev and rows < SNAPSHOT_MIN_RATIO * prev[0]:
         raise BadFile(path, f"snapshot has {rows} rows, fewer than {SNAPSHOT_MIN_RATIO:.0%} "
                             f"of the previous snapshot's {prev[0]}: refusing to replace the roster")
@@ -152,9 +153,9 @@ def _stage(con, src: Source, month: str, path: Path, res: ReadResult) -> FileLoa
         con.execute("INSERT INTO quarantine VALUES (?, ?, ?, ?, 'malformed_row', ?, to_json({'line_text': ?}))",
                     [m, name, path.name, rej["line"], rej["error"], rej["raw"]])
     fl.rows_loaded = con.execute(f"SELECT count(*) FROM stg_{name} WHERE extract_month = ? AND source_file = ?",
-                                 [m, path.name]).fetchone()[0]
+                                 [m, path.name]).fetchall()[0][0]
     fl.rows_quarantined = con.execute(
-        "SELECT count(*) FROM quarantine WHERE extract_month = ? AND source = ?", [m, name]).fetchone()[0]
+        "SELECT count(*) FROM quarantine WHERE extract_month = ? AND source = ?", [m, name]).fetchall()[0][0]
     if fl.rows_read != fl.rows_loaded + fl.rows_quarantined:
         raise RuntimeError(f"{path.name}: rows read {fl.rows_read} != loaded {fl.rows_loaded} "
                            f"+ quarantined {fl.rows_quarantined}")

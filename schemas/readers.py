@@ -159,7 +159,7 @@ def read_csv(con: duckdb.DuckDBPyConnection, source: Source, path: Path, table: 
     rejected = [{"line": int(r[0]), "raw": r[1], "error": f"{r[2]}: {r[3]}"} for r in rejects]
     if rejected and rejected[-1]["line"] >= total_lines:
         raise BadFile(path, f"truncated: last line {rejected[-1]['line']} is incomplete ({rejected[-1]['error']})")
-    n_in = con.execute(f"SELECT count(*) FROM {table}__in").fetchone()[0]
+    n_in = con.execute(f"SELECT count(*) FROM {table}__in").fetchall()[0][0]
     _finish(con, table, f"{table}__in", names, header, mapping, extras, rejected, offset=2)
     if utf8_path != path:
         os.unlink(utf8_path)
@@ -261,7 +261,7 @@ def read_parquet(con, source: Source, path: Path, table: str, workdir: Path) -> 
             SELECT {', '.join(cols)}, CAST(file_row_number + 1 AS BIGINT) AS source_line,
                    {f"to_json({{{extra}}})" if extra else "NULL::JSON"} AS extra_columns
             FROM read_parquet(?, file_row_number = true) ORDER BY file_row_number""", [str(path)])
-    n = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    n = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     return ReadResult(table, "parquet", None, n, [], extras)
 
 

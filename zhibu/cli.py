@@ -161,6 +161,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     try:
         return args.fn(args)
     except SystemExit:

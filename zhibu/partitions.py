@@ -57,7 +57,7 @@ def export(con, month: str, root: Path, n: int) -> Path:
         else:
             _write_parts(con, f"SELECT *, {part_of(key, n)} AS part FROM lnk_{name}", base / name, n)
     for table, key in HISTORY.items():
-        exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]).fetchone()[0]
+        exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]).fetchall()[0][0]
         where = "WHERE run_month < ?" if exists else ""
         src = f"SELECT *, {part_of(key, n)} AS part FROM {table} {where}" if exists else None
         if src:
@@ -114,4 +114,4 @@ def reduce(con, base: Path, month: str, n: int) -> int:
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return con.execute("SELECT count(*) FROM eligibility WHERE run_month = ?", [month]).fetchone()[0]
+    return con.execute("SELECT count(*) FROM eligibility WHERE run_month = ?", [month]).fetchall()[0][0]

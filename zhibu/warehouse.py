@@ -90,7 +90,7 @@ def exclusive(path: Path | str, wait: bool = False):
 
 def has_table(con, name: str) -> bool:
     return con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary",
-                       [name]).fetchone()[0] > 0
+                       [name]).fetchall()[0][0] > 0
 
 
 def create_asof_views(con, month: str) -> None:
