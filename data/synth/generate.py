@@ -331,6 +331,9 @@ def _choose_bad_rows(con, source, cfg, fseed, rng) -> dict:
     if n <= 0:
         return none
     cols = SOURCES[source]
+    # a few per file, fewer in tiny files (at most one in twenty rows, at least one)
+    avail = con.execute("SELECT count(*) FROM stg WHERE NOT planted").fetchone()[0]
+    n = min(n, max(1, avail // 20))
     pks = [r[0] for r in con.execute(f"""SELECT pk FROM stg WHERE NOT planted
         ORDER BY hash(pk, 'bad', {fseed}), pk LIMIT {n}""").fetchall()]
     if not pks:
