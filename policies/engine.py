@@ -116,7 +116,7 @@ with_facts as (
     left join fiscal_staff f on f.id_number = c.person_id_number
     left join deaths d on d.id_number = c.person_id_number
 ),
-final as (
+verdicts as (
     select *,
         case
           when fiscal_work_unit is not null then 'fiscal_staff'
@@ -126,14 +126,18 @@ final as (
                then 'deceased'
           when ledger_grant is not null then 'ledger_granted'
           when listed_in is not null then 'listed_earlier'
-        end as reason,
-        case
-          when fiscal_work_unit is not null then '财政供养人员：' || fiscal_work_unit
-          when death_date is not null then '死亡日期' || strftime(death_date, '%Y-%m-%d')
-          when ledger_grant is not null then '台账已有：' || ledger_grant
-          when listed_in is not null then '已于' || listed_in || '列入名单'
-        end as detail
+        end as reason
     from with_facts
+),
+final as (
+    select *,
+        case reason
+          when 'fiscal_staff' then '财政供养人员：' || fiscal_work_unit
+          when 'deceased' then '死亡日期' || strftime(death_date, '%Y-%m-%d')
+          when 'ledger_granted' then '台账已有：' || ledger_grant
+          when 'listed_earlier' then '已于' || listed_in || '列入名单'
+        end as detail
+    from verdicts
 )
 select * from final
 """

@@ -66,10 +66,13 @@ def check_month(con, case: dict, month: str, expected: dict) -> None:
         reason = a["reason"]
         if reason in EXCLUSION_REASONS:
             hits = con.execute(
-                "select reason from exclusions where run_month = ? and policy_code = ? "
+                "select reason, detail from exclusions where run_month = ? and policy_code = ? "
                 "and (? is null or person_id_number = ?) and (? is null or beneficiary_id = ?)",
                 [month, policy, person, person, firm, firm]).fetchall()
-            assert (reason,) in hits, f"{month}: exclusion {reason} not recorded (got {hits})"
+            details = [d for r, d in hits if r == reason]
+            assert details, f"{month}: exclusion {reason} not recorded (got {hits})"
+            if "detail_contains" in a:
+                assert any(a["detail_contains"] in d for d in details), (month, details)
         elif reason == "already_listed":       # the same decision, listed by an earlier run
             assert con.execute(
                 "select count(*) from eligibility where run_month < ? and policy_code = ? "
