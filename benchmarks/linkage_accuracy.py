@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import time
 from pathlib import Path
 
@@ -44,28 +45,47 @@ def _has(con, rel: str) -> bool:
         return False
 
 
-def build_eval(con, truth_sql: str) -> None:
-    """eval_rows(source, col, kind, written, truth, id_noise, name_noise, pred, method, valid_written)."""
-    parts = []
+def build_eval(con, truth_sql: str) -> dict:
+    """eval_rows(source, col, kind, written, truth, id_noise, name_noise, pred, method, valid_written).
+
+    Truth rows are matched to lnk rows by (source, month, file, line). The generator counts the
+    header as line 1 for every format; a loader may number Parquet rows from 1: the line offset
+    (0 or 1) is chosen per (source, month, file) by the majority of raw values that agree.
+    Returns the offsets used."""
+    con.execute(f"CREATE OR REPLACE TEMP VIEW truth AS {truth_sql}")
+    parts, offsets = [], {}
     for source in sorted(set(PERSON_COLS) | set(FIRM_COLS)):
         if not _has(con, f"lnk_{source}"):
             continue
         cols = {r[0] for r in con.execute(f"DESCRIBE lnk_{source}").fetchall()}
-        for col in sorted(set(PERSON_COLS.get(source, [])) | set(FIRM_COLS.get(source, []))):
-            if f"{col}_raw" not in cols:
-                continue
+        src_cols = [c for c in sorted(set(PERSON_COLS.get(source, [])) | set(FIRM_COLS.get(source, [])))
+                    if f"{c}_raw" in cols]
+        if not src_cols:
+            continue
+        probe = src_cols[0]
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE off_{source} AS
+            SELECT month, file, arg_max(o, hits) AS o FROM (
+                SELECT t.month, t.file, o.o, count(*) FILTER (WHERE l.{probe}_raw = t.written) AS hits
+                FROM lnk_{source} l CROSS JOIN (VALUES (0), (1)) o(o)
+                JOIN truth t ON t.source = '{source}' AND t.col = '{probe}' AND t.line = l.source_line + o.o
+                 AND t.file = l.source_file AND t.month = strftime(l.extract_month, '%Y-%m')
+                GROUP BY ALL) GROUP BY ALL""")
+        offsets[source] = sorted(con.execute(f"SELECT DISTINCT o FROM off_{source}").fetchall())
+        for col in src_cols:
             parts.append(f"""
                 SELECT t.source, t.col, t.kind, t.written, t.truth, t.id_noise, t.name_noise,
                        l.{col} AS pred, l.{col}_method AS method, coalesce(l.{col}_valid, false) AS valid_written
-                FROM lnk_{source} l JOIN truth t
-                  ON t.source = '{source}' AND t.col = '{col}' AND t.line = l.source_line
-                 AND t.file = l.source_file AND t.month = strftime(l.extract_month, '%Y-%m')""")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW truth AS {truth_sql}")
+                FROM lnk_{source} l
+                JOIN off_{source} f ON f.file = l.source_file AND f.month = strftime(l.extract_month, '%Y-%m')
+                JOIN truth t ON t.source = '{source}' AND t.col = '{col}' AND t.line = l.source_line + f.o
+                 AND t.file = l.source_file AND t.month = f.month""")
     con.execute("CREATE OR REPLACE TEMP TABLE eval_rows AS " + " UNION ALL ".join(parts))
     con.execute("""
         CREATE OR REPLACE TEMP TABLE known_valid AS
         SELECT DISTINCT kind, pred AS code FROM eval_rows WHERE valid_written AND pred IS NOT NULL
     """)
+    return {k: [x[0] for x in v] for k, v in offsets.items()}
 
 
 def report(con) -> dict:
@@ -128,13 +148,15 @@ def run_own(scale: float, seed: int, db: str, reuse: bool = False) -> dict:
     return out
 
 
-def run_generator_output(data: Path, month: str, db: str) -> dict:
+def run_generator_output(data: Path, month: str, db: str, reuse: bool = False) -> dict:
     from schemas.loader import load_month
-    from zhibu.warehouse import create_asof_views
-    con = duckdb.connect(db)
+    from zhibu.warehouse import connect, create_asof_views
+    if db == ":memory:":
+        db = str(Path(tempfile.mkdtemp(prefix="linkage_acc_")) / "warehouse.duckdb")
+    con = connect(db)   # the warehouse connection (installs the loader's SQL macros)
     months = sorted(p.name for p in (data / "incoming").iterdir() if p.is_dir() and p.name <= month)
     t0 = time.perf_counter()
-    for m in months:
+    for m in months if not reuse else []:   # --reuse: the --db warehouse already holds these months
         load_month(con, m, data / "incoming" / m)
     t1 = time.perf_counter()
     create_asof_views(con, month)
@@ -150,8 +172,8 @@ def run_generator_output(data: Path, month: str, db: str) -> dict:
                coalesce(nullif(regexp_extract({noise}, '((name|firm)_[a-z0-9_]+)', 1), ''), 'none') AS name_noise,
                line, file, month
         FROM read_parquet('{truth}') WHERE month <= '{month}' AND bad IS NULL""")
-    build_eval(con, "SELECT * FROM gen_truth")
-    out = {"data": f"project generator output {data}", "months": months,
+    offsets = build_eval(con, "SELECT * FROM gen_truth")
+    out = {"data": f"project generator output {data}", "months": months, "line_offsets_used": offsets,
            "seconds": {"load": round(t1 - t0, 2), "link_month": round(t2 - t1, 2)}, "link_stats": stats}
     out.update(report(con))
     return out
@@ -169,7 +191,7 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     if args.data:
         month = args.month or sorted(p.name for p in (args.data / "incoming").iterdir() if p.is_dir())[-1]
-        out = run_generator_output(args.data, month, args.db)
+        out = run_generator_output(args.data, month, args.db, args.reuse)
     else:
         out = run_own(args.synth_scale if args.synth_scale is not None else 0.02, args.seed, args.db, args.reuse)
     text = json.dumps(out, ensure_ascii=False, indent=1, default=str)

@@ -382,8 +382,8 @@ def match_persons(con: duckdb.DuckDBPyConnection, decisions: Decisions) -> Perso
         INSERT INTO _p_links
         WITH named AS (
             SELECT r.raw_id, count(*) AS n_named, count(l.person_id) AS n_linked,
-                   count(DISTINCT l.person_id) AS n_owners, any_value(l.person_id) AS person_id,
-                   any_value(l.method) AS method, min(l.score) AS score, any_value(l.agreed) AS agreed
+                   count(DISTINCT l.person_id) AS n_owners, min(l.person_id) AS person_id,
+                   min(l.method) AS method, min(l.score) AS score, min(l.agreed) AS agreed
             FROM _p_residue r LEFT JOIN _p_links l ON l.raw_id = r.raw_id AND l.name = r.name
             WHERE r.name IS NOT NULL GROUP BY r.raw_id
         )
