@@ -62,25 +62,31 @@ def build_eval(con, truth_sql: str) -> dict:
                     if f"{c}_raw" in cols]
         if not src_cols:
             continue
+        # materialise the lnk columns once (keeps the joins below simple for the planner)
+        keep = ", ".join(f"{c}, {c}_raw, {c}_method, coalesce({c}_valid, false) AS {c}_valid" for c in src_cols)
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE m_{source} AS SELECT source_file, source_line,
+                        strftime(extract_month, '%Y-%m') AS month, {keep} FROM lnk_{source}""")
         probe = src_cols[0]
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE off_{source} AS
             SELECT month, file, arg_max(o, hits) AS o FROM (
                 SELECT t.month, t.file, o.o, count(*) FILTER (WHERE l.{probe}_raw = t.written) AS hits
-                FROM lnk_{source} l CROSS JOIN (VALUES (0), (1)) o(o)
+                FROM m_{source} l CROSS JOIN (VALUES (0), (1)) o(o)
                 JOIN truth t ON t.source = '{source}' AND t.col = '{probe}' AND t.line = l.source_line + o.o
-                 AND t.file = l.source_file AND t.month = strftime(l.extract_month, '%Y-%m')
+                 AND t.file = l.source_file AND t.month = l.month
                 GROUP BY ALL) GROUP BY ALL""")
         offsets[source] = sorted(con.execute(f"SELECT DISTINCT o FROM off_{source}").fetchall())
         for col in src_cols:
             parts.append(f"""
                 SELECT t.source, t.col, t.kind, t.written, t.truth, t.id_noise, t.name_noise,
-                       l.{col} AS pred, l.{col}_method AS method, coalesce(l.{col}_valid, false) AS valid_written
-                FROM lnk_{source} l
-                JOIN off_{source} f ON f.file = l.source_file AND f.month = strftime(l.extract_month, '%Y-%m')
-                JOIN truth t ON t.source = '{source}' AND t.col = '{col}' AND t.line = l.source_line + f.o
-                 AND t.file = l.source_file AND t.month = f.month""")
-    con.execute("CREATE OR REPLACE TEMP TABLE eval_rows AS " + " UNION ALL ".join(parts))
+                       l.{col} AS pred, l.{col}_raw AS raw, l.{col}_method AS method, l.{col}_valid AS valid_written
+                FROM (SELECT l.*, f.o FROM m_{source} l
+                      JOIN off_{source} f ON f.file = l.source_file AND f.month = l.month) l
+                JOIN truth t ON t.source = '{source}' AND t.col = '{col}' AND t.line = l.source_line + l.o
+                 AND t.file = l.source_file AND t.month = l.month""")
+    con.execute("CREATE OR REPLACE TEMP TABLE eval_rows AS " + parts[0])
+    for part in parts[1:]:
+        con.execute("INSERT INTO eval_rows " + part)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE known_valid AS
         SELECT DISTINCT kind, pred AS code FROM eval_rows WHERE valid_written AND pred IS NOT NULL
@@ -116,12 +122,14 @@ def report(con) -> dict:
         out["totals"][kind] = {"invalid_rows": n, "repairable": rep, "linked": linked, "correct": correct,
                                "wrong": wrong, "precision": round(p, 5), "recall": round(r, 5),
                                "f1": round(2 * p * r / (p + r), 5) if p + r else 0.0}
-    changed = con.execute("SELECT count(*) FROM eval_rows WHERE valid_written AND pred IS DISTINCT FROM written").fetchall()[0][0]
+    changed = con.execute("SELECT count(*) FROM eval_rows WHERE valid_written AND pred IS DISTINCT FROM raw").fetchall()[0][0]
+    valid_not_truth = con.execute("SELECT count(*) FROM eval_rows WHERE valid_written AND pred <> truth").fetchall()[0][0]
     merged = con.execute("""SELECT count(*) FROM (SELECT kind, pred FROM eval_rows WHERE pred IS NOT NULL
                             GROUP BY ALL HAVING count(DISTINCT truth) > 1)""").fetchall()[0][0]
     methods = con.execute("SELECT kind, coalesce(method, 'unlinked'), count(*) FROM eval_rows "
                           "WHERE NOT valid_written AND written IS NOT NULL GROUP BY ALL ORDER BY ALL").fetchall()
     out["valid_ids_changed"] = changed
+    out["valid_written_ids_not_equal_truth"] = valid_not_truth   # loader normalisation, not linkage
     out["linked_values_standing_for_several_true_ids"] = merged
     out["invalid_rows_by_method"] = [{"kind": k, "method": m, "rows": n} for k, m, n in methods]
     return out

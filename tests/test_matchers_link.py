@@ -292,3 +292,15 @@ def test_missing_sources_are_skipped(con):
     stats = link_month(con, MONTH)
     assert stats["views"] == ["lnk_graduates"]
     assert stats["person_links"] == {} and stats["review_queue"] == {"person": 0, "firm": 0}
+
+
+def test_lnk_views_use_only_the_run_month_links(con):
+    bad = typo(A, 10)
+    base_people(con, extra_grad=[{"id_number": bad, "name": "王晓明", "region_code": "150102"}])
+    link_month(con, "2026-09")
+    link_month(con, MONTH)
+    assert con.execute("SELECT count(DISTINCT run_month) FROM person_links").fetchall()[0][0] == 2
+    assert con.execute("SELECT count(*) FROM lnk_graduates").fetchall()[0][0] == 1
+    assert con.execute("SELECT count(*) FROM lnk_social_insurance").fetchall()[0][0] == \
+        con.execute("SELECT count(*) FROM asof_social_insurance").fetchall()[0][0]
+    assert con.execute("SELECT id_number FROM lnk_graduates").fetchall() == [(A,)]
