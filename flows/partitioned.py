@@ -55,8 +55,9 @@ def decide_partitions(base: str, month: str, partitions: int, codes: list[str]) 
 
 def decide_partitioned(con, month: str, root: Path, partitions: int, address: str | None = None) -> dict:
     """Export → partitions on Dask → reduce → firm-level policies; same rows as decide_month."""
-    from policies.engine import decide_month
+    from policies.engine import decide_month, prepare
     from zhibu.partitions import export, reduce
+    prepare(con)        # the decision tables exist before the first month is reduced into them
     person, firm = policy_split()
     base = export(con, month, root, partitions)
     runner = dask_task_runner(address, workers=min(partitions, 2))

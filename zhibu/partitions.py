@@ -84,11 +84,11 @@ def open_partition(base: Path, k: int) -> duckdb.DuckDBPyConnection:
     con.execute(NORMALISE_SQL.read_text(encoding="utf-8"))
     for name in SOURCES:
         f = base / name / ("broadcast.parquet" if PERSON_KEY[name] is None else f"part={k}/data.parquet")
-        con.execute(f"CREATE TEMP VIEW lnk_{name} AS SELECT * FROM read_parquet('{f}')")
+        con.execute(f"CREATE TEMP VIEW lnk_{name} AS SELECT * FROM read_parquet('{f}', hive_partitioning = false)")
     for table in HISTORY:
         f = base / "history" / table / f"part={k}" / "data.parquet"
         if f.exists():
-            con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_parquet('{f}')")
+            con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_parquet('{f}', hive_partitioning = false)")
     return con
 
 
@@ -109,7 +109,7 @@ def reduce(con, base: Path, month: str, n: int) -> int:
             if missing:
                 raise RuntimeError(f"partition results missing: {missing[0]}")
             con.execute(f"DELETE FROM {table} WHERE run_month = ?", [month])
-            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet({files!r})")
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet({files!r}, hive_partitioning = false)")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
