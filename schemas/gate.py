@@ -22,7 +22,7 @@ from zhibu.warehouse import month_start
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 log = logging.getLogger("zhibu.gate")
 
-MAX_QUARANTINE_SHARE = 0.20    # more than this share of a file quarantined = something is wrong upstream
+MAX_QUARANTINE_SHARE = 0.50    # more than half a file quarantined = a broken export (e.g. a whole column unreadable)
 MIN_ROWS_FOR_SHARE = 200        # below this a share says nothing (3 bad rows of 6 is not a broken export)
 SNAPSHOT_MIN_RATIO = 0.5
 

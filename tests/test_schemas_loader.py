@@ -235,3 +235,24 @@ def test_later_extract_supersedes_by_key_as_of_each_month(wh, tmp_path):
     load_month(wh, "2026-10", b, disabled=only)          # re-load: same result
     create_asof_views(wh, "2026-09")
     assert wh.execute("SELECT death_date FROM asof_deceased").fetchall() == [(dt.date(2026, 9, 1),)]
+
+
+def test_gate_passes_a_clean_month_and_stops_a_broken_export(wh, tmp_path):
+    from schemas.gate import GateFailed, validate_month
+    folder = tmp_path / "in"
+    folder.mkdir()
+    good = ["11010519491231002X", "张伟", "失业登记", "2026-10-15", "", "", "", "", "150102", ""]
+    write_csv(folder / "employment_registration.csv", [good] * 1 + [
+        [f"{i}"] + good[1:] for i in range(1)])
+    load_er(wh, folder)
+    results = validate_month(wh, "2026-10")
+    assert results and all(r.success for r in results)
+    stored = wh.execute("SELECT count(*), bool_and(success) FROM gate_results").fetchall()[0]
+    assert stored == (len(results), True)
+    # A whole column unreadable: every row quarantined → the gate names the source and expectation.
+    broken = [[f"110105194912310{i:02d}"[:17] + "X", "张伟", "失业登记", "someday", "", "", "", "", "150102", ""]
+              for i in range(300)]
+    write_csv(folder / "employment_registration.csv", broken)
+    load_er(wh, folder)
+    with pytest.raises(GateFailed, match="employment_registration: expect_table_row_count_to_be_between"):
+        validate_month(wh, "2026-10")
