@@ -8,7 +8,7 @@ whose USCC is broken (fails GB 32100) or missing while a firm name is given, gro
                  same league (盟市), for records with no one-edit candidate (Python, rapidfuzz)
 Compared on firm name (names.compare_firm_names), USCC distance, county, and shared employees
 (a person on the record's rows — valid, or repaired by the person matcher — who also appears
-with the candidate firm). Scored and decided by the same SQL as persons (persons.score_sql,
+with the candidate firm), and, for register rows, whether the candidate lacks a register row. Scored and decided by the same SQL as persons (persons.score_sql,
 persons.decide_sql). Outputs: temp tables _f_links, _f_review and the link_stats rows.
 """
 from __future__ import annotations
@@ -112,6 +112,7 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, occurrences: str) -> None:
         SELECT row_number() OVER (ORDER BY code NULLS FIRST, firm_name NULLS FIRST, region NULLS FIRST) AS rid,
                code AS raw_uscc, firm_name, region AS region_code,
                list(DISTINCT person ORDER BY person) FILTER (WHERE person IS NOT NULL) AS persons,
+               bool_or(source = '{levels.FIRM_REGISTER[0]}') AS from_register,
                min(struct_pack(source := source, file := source_file, line := source_line)) AS first_seen,
                count(*) AS n_rows
         FROM _f_occ
@@ -137,12 +138,13 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, occurrences: str) -> None:
             FROM _f_pairs_name n JOIN _f_residue r ON r.rid = n.rid
         )
     """)
-    con.execute("""
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _f_cand_attrs AS
         SELECT code,
                list(DISTINCT firm_name ORDER BY firm_name) FILTER (WHERE firm_name IS NOT NULL) AS names,
                list(DISTINCT region ORDER BY region) FILTER (WHERE region IS NOT NULL) AS regions,
-               count(DISTINCT person) AS n_persons
+               count(DISTINCT person) AS n_persons,
+               bool_or(source = '{levels.FIRM_REGISTER[0]}') AS registered
         FROM _f_occ WHERE code_valid AND code IN (SELECT candidate FROM _f_pairs_base)
         GROUP BY code
     """)
@@ -168,6 +170,8 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, occurrences: str) -> None:
                     WHEN p.edit LIKE 'substitution%' OR p.edit LIKE 'transposition%' THEN 'one_edit'
                     ELSE 'else' END AS l_uscc_edit,
                {region_level_sql('[r.region_code]', 'c.regions')} AS l_region,
+               CASE WHEN NOT r.from_register THEN 'null' WHEN coalesce(c.registered, false) THEN 'else'
+                    ELSE 'exact' END AS l_register_gap,
                CASE WHEN len(coalesce(r.persons, [])) = 0 OR coalesce(c.n_persons, 0) = 0 THEN 'null'
                     WHEN s.n_shared > 0 THEN 'exact' ELSE 'else' END AS l_shared_employee,
                0.0::DOUBLE AS score, false AS veto, ''::VARCHAR AS agreed, ''::VARCHAR AS labels

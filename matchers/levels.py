@@ -220,6 +220,12 @@ FIRM_COMPARISONS: tuple[Comparison, ...] = (
         Level("same_league", m=0.10, u=0.15, agrees=True),
         Level("else", m=0.05, u=0.75),
     )),
+    Comparison("register_gap", "a register (business_registration) row with a bad USCC vs a candidate that "
+               "has no register row of its own: the row is most likely the candidate's missing entry", (
+        _null(),                                             # record not from the register
+        Level("exact", m=0.90, u=0.05, agrees=True),         # candidate not registered under its code
+        Level("else", m=0.10, u=0.95),                       # candidate already registered
+    )),
     Comparison("shared_employee", "a person on the record's rows also appears with the candidate firm", (
         _null(),
         Level("exact", m=0.85, u=0.001, agrees=True),

@@ -304,3 +304,18 @@ def test_lnk_views_use_only_the_run_month_links(con):
     assert con.execute("SELECT count(*) FROM lnk_social_insurance").fetchall()[0][0] == \
         con.execute("SELECT count(*) FROM asof_social_insurance").fetchall()[0][0]
     assert con.execute("SELECT id_number FROM lnk_graduates").fetchall() == [(A,)]
+
+
+def test_register_row_with_bad_uscc_links_to_the_unregistered_employer(con):
+    firm = firm_id("91150102MA0Q7YK83")
+    bad = typo(firm, 13, "0123456789ABCDEFGHJKLMNPQRTUWXY")
+    make_asof(con, "business_registration", [{"uscc": bad, "name": "呼和浩特市鑫源物流有限公司", "region_code": "150102"}])
+    make_asof(con, "social_insurance", [{"id_number": A, "name": "王晓明", "employer_uscc": firm, "region_code": "150102"}])
+    link_month(con, MONTH)
+    got = con.execute("SELECT raw_uscc, uscc, method, agreed FROM firm_links").fetchall()
+    assert got[0][:3] == (bad, firm, "fuzzy") and "register_gap" in got[0][3]
+    # the same bad row when the candidate already has its own register row: not enough → review
+    make_asof(con, "business_registration", [{"uscc": bad, "name": "呼和浩特市鑫源物流有限公司", "region_code": "150102"},
+                                              {"uscc": firm, "name": "宏达建材有限公司", "region_code": "150102"}])
+    link_month(con, MONTH)
+    assert con.execute("SELECT count(*) FROM firm_links WHERE run_month = ?", [MONTH]).fetchall()[0][0] == 0
