@@ -110,7 +110,10 @@ contributions_of_hires as (
            min(least(method_rank(s.id_number_method), method_rank(s.employer_uscc_method))) as link_rank,
            min(least(s.id_number_score, s.employer_uscc_score)) as link_score
     from lnk_social_insurance s
-    semi join hires h on s.id_number = h.id_number and s.employer_uscc = h.employer_uscc
+    -- only the hires the rule can pay (contract_start inside the hire window): keeps the
+    -- scan of ~20M rows a month to the few candidate pairs
+    semi join (select * from hires_with_parameters where amount is not null) h
+      on s.id_number = h.id_number and s.employer_uscc = h.employer_uscc
     where s.insured_type = '单位职工'
       and s.insurance_type in ('110', '210', '410')
       and s.employer_amount > 0
