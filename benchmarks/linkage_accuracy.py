@@ -66,15 +66,15 @@ def build_eval(con, truth_sql: str) -> dict:
         keep = ", ".join(f"{c}, {c}_raw, {c}_method, coalesce({c}_valid, false) AS {c}_valid" for c in src_cols)
         con.execute(f"""CREATE OR REPLACE TEMP TABLE m_{source} AS SELECT source_file, source_line,
                         strftime(extract_month, '%Y-%m') AS month, {keep} FROM lnk_{source}""")
-        probe = src_cols[0]
+        probes = " UNION ALL ".join(
+            f"""SELECT t.month, t.file, o.o, (l.{c}_raw = t.written)::INT AS hit
+                FROM m_{source} l CROSS JOIN (VALUES (0), (1)) o(o)
+                JOIN truth t ON t.source = '{source}' AND t.col = '{c}' AND t.line = l.source_line + o.o
+                 AND t.file = l.source_file AND t.month = l.month""" for c in src_cols)
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE off_{source} AS
-            SELECT month, file, arg_max(o, hits) AS o FROM (
-                SELECT t.month, t.file, o.o, count(*) FILTER (WHERE l.{probe}_raw = t.written) AS hits
-                FROM m_{source} l CROSS JOIN (VALUES (0), (1)) o(o)
-                JOIN truth t ON t.source = '{source}' AND t.col = '{probe}' AND t.line = l.source_line + o.o
-                 AND t.file = l.source_file AND t.month = l.month
-                GROUP BY ALL) GROUP BY ALL""")
+            SELECT month, file, arg_max(o, hits) AS o
+            FROM (SELECT month, file, o, sum(hit) AS hits FROM ({probes}) GROUP BY ALL) GROUP BY ALL""")
         offsets[source] = sorted(con.execute(f"SELECT DISTINCT o FROM off_{source}").fetchall())
         for col in src_cols:
             parts.append(f"""
