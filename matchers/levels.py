@@ -26,8 +26,6 @@ REVIEW = 0.50   # at or above (and below ACCEPT, or ambiguous): review queue; be
 # A second candidate for the same record at or above REVIEW makes the record ambiguous: it is
 # never auto-linked, every plausible candidate goes to the review queue.
 AMBIGUOUS_AT = REVIEW
-# Firm-by-name matching (no usable USCC): names are compared within the same league (盟市).
-FIRM_NAME_BLOCK = "league"
 
 # --------------------------------------------------------------------------------------------
 # Where the IDs are: (source, id column, name column, region column, phone column, employer column)

@@ -29,7 +29,6 @@ from matchers.review import read_decisions
 log = logging.getLogger(__name__)
 
 DECISIONS_FILE_NAME = "review_decisions.csv"
-LINKED_METHODS = ("id_repaired", "fuzzy", "reviewed")
 
 DDL = {
     "person_links": """CREATE TABLE IF NOT EXISTS person_links (

@@ -39,7 +39,6 @@ from matchers.review import Decisions
 log = logging.getLogger(__name__)
 
 _ID_PATTERN = "[0-9]{17}[0-9X]"
-LINKED_METHODS = ("id_repaired", "fuzzy", "reviewed")
 REVIEW_COLUMNS = ["kind", "source", "source_file", "source_line", "left_id", "left_name", "left_region",
                   "left_phone", "right_id", "right_name", "right_region", "right_phone", "score", "agreed",
                   "reason"]
@@ -54,13 +53,6 @@ def relation_columns(con: duckdb.DuckDBPyConnection, relation: str) -> set[str] 
         return {row[0] for row in con.execute(f"DESCRIBE {relation}").fetchall()}
     except duckdb.Error:
         return None
-
-
-def records(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
-    """Rows as dicts of plain Python values (NULL stays None, lists stay lists)."""
-    cur = con.execute(sql, params or [])
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, row)) for row in cur.fetchall()]
 
 
 class TimedConnection:
