@@ -65,7 +65,9 @@ def occurrences_sql(con: duckdb.DuckDBPyConnection, person_links: str | None = N
 
 
 def _name_candidates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Fallback block `name_league`: register firms in the record's league with a close name."""
+    """Fallback block `name_league`: register firms in the record's league whose normalised name
+    starts with the same two characters (blocking key, computed in SQL on the register) and is
+    close (rapidfuzz ratio >= FIRM_FUZZY_MIN on the full normalised names, Python)."""
     need = con.execute("""
         SELECT rid, firm_name, region_code FROM _f_residue r
         WHERE firm_name IS NOT NULL AND region_code IS NOT NULL
@@ -73,34 +75,41 @@ def _name_candidates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         ORDER BY rid""").fetchall()
     reg, col, name_col = levels.FIRM_REGISTER
     cols = relation_columns(con, f"asof_{reg}")
-    out = {"rid": [], "candidate": []}
+    empty = pd.DataFrame({"rid": pd.Series([], dtype="int64"), "candidate": pd.Series([], dtype=object)})
     if not need or cols is None or f"{col}_valid" not in cols:
-        return pd.DataFrame(out, dtype="int64").astype({"candidate": object})
-    leagues = sorted({region[:4] for _, _, region in need})
-    register = con.execute(f"""
-        SELECT DISTINCT {col} AS uscc, {name_col} AS name, substr(region_code, 1, 4) AS league
-        FROM asof_{reg}
-        WHERE {col}_valid AND {name_col} IS NOT NULL AND substr(region_code, 1, 4) IN (SELECT unnest(?))
-        ORDER BY ALL
-    """, [leagues]).fetchall()
-    by_league: dict[str, tuple[list[str], list[str]]] = {}
-    for uscc, name, league in register:
-        key = names.normalise_firm_name(name)
-        if key:
-            keys, ids = by_league.setdefault(league, ([], []))
-            keys.append(key)
-            ids.append(uscc)
+        return empty
+    wanted = {}
     for rid, firm_name, region in need:
         key = names.normalise_firm_name(firm_name)
-        keys, ids = by_league.get(region[:4], ([], []))
-        if not key or not keys:
-            continue
-        hits = process.extract(key, keys, scorer=fuzz.ratio, score_cutoff=levels.FIRM_FUZZY_MIN, limit=5)
+        if key and len(key) >= 2:
+            wanted[rid] = (region[:4], key[:2], key)
+    if not wanted:
+        return empty
+    blocks = sorted({(league, block) for league, block, _ in wanted.values()})
+    register = con.execute(f"""
+        WITH blocks AS (SELECT unnest(?) AS league, unnest(?) AS block),
+        reg AS (
+            SELECT DISTINCT {col} AS uscc, {name_col} AS name, substr(region_code, 1, 4) AS league,
+                   substr({names.firm_block_key_sql(name_col)}, 1, 2) AS block
+            FROM asof_{reg} WHERE {col}_valid AND {name_col} IS NOT NULL
+        )
+        SELECT r.uscc, r.name, r.league, r.block FROM reg r JOIN blocks b USING (league, block) ORDER BY ALL
+    """, [[b[0] for b in blocks], [b[1] for b in blocks]]).fetchall()
+    by_block: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
+    for uscc, name, league, block in register:
+        key = names.normalise_firm_name(name)
+        if key:
+            keys, ids = by_block.setdefault((league, block), ([], []))
+            keys.append(key)
+            ids.append(uscc)
+    rids, cands = [], []
+    for rid, (league, block, key) in sorted(wanted.items()):
+        keys, ids = by_block.get((league, block), ([], []))
+        hits = process.extract(key, keys, scorer=fuzz.ratio, score_cutoff=levels.FIRM_FUZZY_MIN, limit=5) if keys else []
         for uscc in sorted({ids[i] for _, _, i in hits}):
-            out["rid"].append(rid)
-            out["candidate"].append(uscc)
-    return pd.DataFrame({"rid": pd.Series(out["rid"], dtype="int64"),
-                         "candidate": pd.Series(out["candidate"], dtype=object)})
+            rids.append(rid)
+            cands.append(uscc)
+    return pd.DataFrame({"rid": pd.Series(rids, dtype="int64"), "candidate": pd.Series(cands, dtype=object)})
 
 
 def _build_pairs(con: duckdb.DuckDBPyConnection, occurrences: str) -> None:

@@ -199,3 +199,10 @@ def compare_firm_names(a: str | None, b: str | None) -> str:
     if score >= levels.FIRM_FUZZY_MIN:
         return "fuzzy"
     return "else"
+
+
+def firm_block_key_sql(column: str) -> str:
+    """SQL twin of the start of normalise_firm_name for blocking: region prefixes stripped (no t2s).
+    The first two characters of the result are the `name_league` blocking key."""
+    alternation = "|".join(_REGION_PREFIXES)
+    return f"regexp_replace(regexp_replace({column}, '\\s+', '', 'g'), '^(({alternation}))+', '')"
