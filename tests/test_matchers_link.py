@@ -319,3 +319,27 @@ def test_register_row_with_bad_uscc_links_to_the_unregistered_employer(con):
                                               {"uscc": firm, "name": "宏达建材有限公司", "region_code": "150102"}])
     link_month(con, MONTH)
     assert con.execute("SELECT count(*) FROM firm_links WHERE run_month = ?", [MONTH]).fetchall()[0][0] == 0
+
+
+def test_firm_review_loop(con, tmp_path):
+    firm = firm_id("91150102MA0Q7YK83")
+    bad = typo(firm, 11, "0123456789ABCDEFGHJKLMNPQRTUWXY")
+    make_asof(con, "business_registration", [{"uscc": firm, "name": "鑫源物流有限公司", "region_code": "150102"}])
+    # a social-insurance row with a broken employer USCC and an employee never seen with the firm
+    make_asof(con, "social_insurance", [{"id_number": B, "name": "张伟", "employer_uscc": bad, "region_code": "150102"}])
+    link_month(con, MONTH)
+    queue = con.execute("SELECT kind, left_id, left_name, left_region, right_id, reason FROM review_queue").fetchall()
+    assert queue == [("firm", bad, None, "150102", firm, queue[0][5])] and queue[0][5].startswith("grey band")
+    decisions = tmp_path / "review_decisions.csv"
+    decisions.write_text("kind,raw_id,name,candidate_id,decision,reviewer,date\n"
+                         f"firm,{bad},,{firm},confirm,analyst2,2026-11-03\n", encoding="utf-8")
+    link_month(con, MONTH)
+    assert con.execute("SELECT raw_uscc, uscc, method, score FROM firm_links").fetchall() == [(bad, firm, "reviewed", 1.0)]
+    assert con.execute("SELECT employer_uscc, employer_uscc_method FROM lnk_social_insurance").fetchall() == \
+        [(firm, "reviewed")]
+    assert con.execute("SELECT count(*) FROM review_queue").fetchall()[0][0] == 0
+    decisions.write_text("kind,raw_id,name,candidate_id,decision,reviewer,date\n"
+                         f"firm,{bad},,{firm},reject,analyst2,2026-11-04\n", encoding="utf-8")
+    link_month(con, MONTH)
+    assert con.execute("SELECT count(*) FROM firm_links").fetchall()[0][0] == 0
+    assert con.execute("SELECT count(*) FROM review_queue").fetchall()[0][0] == 0
