@@ -1,8 +1,8 @@
 """Read one extract file into a temp DuckDB table of strings under canonical column names.
 
 Every reader yields the same shape, so typing and quarantine are one SQL pass whatever the
-format: canonical columns (VARCHAR), `source_line` (line in the file: the header is line 1 for
-CSV and xlsx; 1-based row number for Parquet) and `extra_columns` (JSON of unknown columns).
+format: canonical columns (VARCHAR), `source_line` (line in the file: the header is line 1 and
+the first data row line 2 — for Parquet too, so a row has the same number whatever the format) and `extra_columns` (JSON of unknown columns).
 """
 from __future__ import annotations
 
@@ -258,7 +258,7 @@ def read_parquet(con, source: Source, path: Path, table: str, workdir: Path) -> 
     extra = ", ".join(f"'{h}': CAST({_q(h)} AS VARCHAR)" for h in extras)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {table} AS
-            SELECT {', '.join(cols)}, CAST(file_row_number + 1 AS BIGINT) AS source_line,
+            SELECT {', '.join(cols)}, CAST(file_row_number + 2 AS BIGINT) AS source_line,
                    {f"to_json({{{extra}}})" if extra else "NULL::JSON"} AS extra_columns
             FROM read_parquet(?, file_row_number = true) ORDER BY file_row_number""", [str(path)])
     n = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]

@@ -109,7 +109,7 @@ def test_parquet_and_english_headers(wh, tmp_path):
     pq.write_table(t, folder / "employment_registration.parquet")
     (fl,) = load_er(wh, folder)
     assert wh.execute("SELECT registration_date, source_line FROM stg_employment_registration").fetchall() == \
-        [(dt.date(2026, 10, 3), 1)]
+        [(dt.date(2026, 10, 3), 2)]
 
 
 def test_social_insurance_money_and_months(wh, tmp_path):

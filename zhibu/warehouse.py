@@ -103,7 +103,8 @@ def create_asof_views(con, month: str) -> None:
     for name, src in SOURCES.items():
         stg = f"stg_{name}"
         if not has_table(con, stg):
-            cols = ", ".join(f"NULL AS {c.name}" for c in src.columns)
+            from schemas.staging import stg_columns
+            cols = ", ".join(f"NULL::{t} AS {n}" for n, t in stg_columns(src))
             con.execute(f"CREATE OR REPLACE TEMP VIEW asof_{name} AS SELECT {cols}, "
                         "NULL::DATE AS extract_month, NULL AS source_file, NULL::BIGINT AS source_line WHERE false")
             continue
