@@ -133,6 +133,77 @@ def stage_log(text: str) -> dict:
     return {m.group(1): float(m.group(2)) for m in re.finditer(r"stage (\w+) done in ([\d.]+)s", text)}
 
 
+# ---------------------------------------------------------------- statement profile (--profile)
+
+class _TimedConnection:
+    """Delegates to a DuckDB connection; statements slower than a threshold are appended to a JSONL
+    file with their duration and the pipeline code line that issued them. Only `execute`, `sql`,
+    `query` and `executemany` are timed (a lazy relation's later consumption is not)."""
+
+    def __init__(self, con, out: Path, threshold: float):
+        object.__setattr__(self, "_con", con)
+        object.__setattr__(self, "_out", out)
+        object.__setattr__(self, "_threshold", threshold)
+
+    def __getattr__(self, name):
+        attr = getattr(self._con, name)
+        if name not in ("execute", "sql", "query", "executemany"):
+            return attr
+
+        def timed(*a, **kw):
+            t0 = time.perf_counter()
+            try:
+                return attr(*a, **kw)
+            finally:
+                dt_s = time.perf_counter() - t0
+                if dt_s >= self._threshold:
+                    import traceback
+                    where = [f"{Path(f.filename).relative_to(ROOT)}:{f.lineno} {f.name}"
+                             for f in traceback.extract_stack()[:-1]
+                             if f.filename.startswith(str(ROOT)) and "/benchmarks/" not in f.filename
+                             and "/.venv/" not in f.filename]
+                    sql = a[0] if a and isinstance(a[0], str) else repr(a[:1])
+                    with open(self._out, "a", encoding="utf-8") as f:
+                        f.write(json.dumps({"t": round(time.time(), 2), "seconds": round(dt_s, 3),
+                                            "where": where[-3:], "sql": " ".join(sql.split())[:600]},
+                                           ensure_ascii=False) + "\n")
+        return timed
+
+    def __setattr__(self, name, value):
+        setattr(self._con, name, value)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return self._con.__exit__(*exc)
+
+
+def profile_child(argv: list[str]) -> int:
+    """`python -m benchmarks.run --profile-child OUT THRESHOLD -- <zhibu argv>`: the zhibu CLI with
+    every warehouse connection wrapped in _TimedConnection (no pipeline code changed)."""
+    out, threshold = Path(argv[0]), float(argv[1])
+    zargv = argv[argv.index("--") + 1:]
+    import zhibu.warehouse as wh
+    real = wh.connect
+
+    def connect(*a, **kw):
+        return _TimedConnection(real(*a, **kw), out, threshold)
+    wh.connect = connect
+    import flows.monthly
+    flows.monthly.connect = connect
+    from zhibu.cli import main as zmain
+    return zmain(zargv)
+
+
+def profile_summary(path: Path, top: int = 12) -> list[dict]:
+    if not path.exists():
+        return []
+    rows = [json.loads(l) for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
+    rows.sort(key=lambda r: -r["seconds"])
+    return rows[:top]
+
+
 # ---------------------------------------------------------------- generation
 
 def generate(scale: float, seed: int, months: list[str], workdir: Path, log_dir: Path) -> tuple[Path, dict]:
@@ -195,11 +266,10 @@ def scan_floor(month_dir: Path, memory_limit: str) -> dict:
                             open(src, "w", encoding="utf-8", newline="") as d:
                         shutil.copyfileobj(s, d, 1 << 22)
                 rec["encoding"] = enc
-                rel = con.execute("SELECT * FROM read_csv(?, all_varchar = true, header = true, "
-                                  "max_line_size = 10000000)", [str(src)])
-                rows = drain(rel)
+                rows = drain(con.sql(f"SELECT * FROM read_csv({sql_str(src)}, all_varchar = true, "
+                                     "header = true, max_line_size = 10000000)"))
             elif fmt == "parquet":
-                rows = drain(con.execute("SELECT * FROM read_parquet(?)", [str(path)]))
+                rows = drain(con.sql(f"SELECT * FROM read_parquet({sql_str(path)})"))
             elif fmt == "xlsx":
                 import openpyxl
                 wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -220,10 +290,15 @@ def scan_floor(month_dir: Path, memory_limit: str) -> dict:
             "rows": sum(f["rows"] for f in files), "files": files}
 
 
+def sql_str(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
 def drain(result) -> int:
     """Materialise every column of every row (Arrow batches), count rows."""
     n = 0
-    reader = result.fetch_record_batch(1_000_000)
+    reader = (result.to_arrow_reader(1_000_000) if hasattr(result, "to_arrow_reader")
+              else result.record_batch(1_000_000))
     for batch in reader:
         n += batch.num_rows
     return n
@@ -255,11 +330,18 @@ def bench_scale(scale: float, args, months: list[str]) -> dict:
         load = load_avg()
         print(f"[bench] S={sk}: running {m} (load {load}, timeout {args.timeout:.0f}s)", flush=True)
         log = log_dir / f"run-{m}.log"
-        res = run_child([zhibu, "-v", "run", "--month", m, "--input", str(data / "incoming" / m),
-                         "--warehouse", str(warehouse), "--output", str(output)], log, timeout=args.timeout)
+        prof = log_dir / f"statements-{m}.jsonl"
+        pre = ([sys.executable, "-m", "benchmarks.run", "--profile-child", str(prof), str(args.profile_threshold), "--"]
+               if args.profile else [zhibu])
+        res = run_child([*pre, "-v", "run", "--month", m, "--input", str(data / "incoming" / m),
+                         "--warehouse", str(warehouse), "--output", str(output)], log, timeout=args.timeout,
+                        env=dict(os.environ, PREFECT_LOGGING_LEVEL="INFO"))  # the flow's 'stage X done' lines
         text = log.read_text(encoding="utf-8", errors="replace")
         res["load_before"], res["load_after"] = load, load_avg()
         res["stages_log"] = stage_log(text)
+        if args.profile:
+            res["profiled"] = True
+            res["slow_statements"] = profile_summary(prof)
         done = [s for s in STAGES if s in res["stages_log"]]
         manifest = output / m / "manifest.json"
         if res["rc"] == 0 and manifest.exists():
@@ -364,7 +446,7 @@ def write_md(doc: dict, path: Path) -> None:
     L += ["", "## Summary (benchmark month = last month of the run)", "",
           "| scale | input rows | " + " | ".join(STAGES) + " | stages Σ | process wall | scan floor | wall / floor "
           "| peak RSS | rows/s | generation | load (before→after) |",
-          "|---" * (len(STAGES) + 11) + "|"]
+          "|---" * (len(STAGES) + 10) + "|"]
     for sk in scales:
         r = res[sk]
         if r.get("status") != "ok":
@@ -410,6 +492,12 @@ def write_md(doc: dict, path: Path) -> None:
             L += [f"| {f['file']} | {f['format']}{' ' + f['encoding'] if f.get('encoding') else ''} "
                   f"| {f['bytes'] / 1e6:.1f} | {f['rows']:,} | {f['seconds']:.2f} |" for f in sf["files"]]
         for m, run in r["runs"].items():
+            if run.get("slow_statements"):
+                L += ["", f"Slowest warehouse statements of {m} (`--profile`, ≥ threshold; where = issuing code):", "",
+                      "| seconds | where | statement (start) |", "|---|---|---|"]
+                L += [f"| {q['seconds']:.1f} | {'<br>'.join(q['where'][-2:])} | `{q['sql'][:160].replace('|', '¦')}` |"
+                      for q in run["slow_statements"]]
+        for m, run in r["runs"].items():
             if run.get("tail"):
                 L += ["", f"Last log lines of {m}:", "", "```", *run["tail"], "```"]
         L.append("")
@@ -446,7 +534,7 @@ def write_png(doc: dict, path: Path) -> str | None:
     ax.set_xticks(list(x), [f"S={k}\n{res[k]['input_rows'] / 1e6:.1f} M rows" for k in scales])
     ax.set_ylabel("seconds (benchmark month)")
     ax.set_title("zhibu: wall time per stage vs scale")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -454,6 +542,9 @@ def write_png(doc: dict, path: Path) -> str | None:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--profile-child":
+        return profile_child(argv[1:])
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scales", nargs="+", default=["0.1", "0.3", "1"],
                     help="scales (space or comma separated), default 0.1 0.3 1")
@@ -464,6 +555,10 @@ def main(argv=None) -> int:
     ap.add_argument("--scan-memory-limit", default="4GB")
     ap.add_argument("--results", type=Path, default=RESULTS)
     ap.add_argument("--fresh", action="store_true", help="forget earlier scales in results.json")
+    ap.add_argument("--profile", action="store_true",
+                    help="run the CLI with the warehouse connection wrapped to log slow statements "
+                         "(logs/statements-M.jsonl); same code path, negligible overhead")
+    ap.add_argument("--profile-threshold", type=float, default=1.0, help="seconds (default 1)")
     ap.add_argument("--generate-only", action="store_true",
                     help="only generate (or reuse) the data of each scale, e.g. ahead of a long run")
     args = ap.parse_args(argv)
