@@ -7,6 +7,7 @@ so a run interrupted anywhere is simply run again.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -22,6 +23,14 @@ from zhibu import runinfo
 from zhibu.warehouse import DEFAULT_WAREHOUSE, connect, create_asof_views, exclusive, parse_month
 
 STAGES = ("load", "validate", "link", "decide", "verify", "publish")
+
+
+def progress(text: str, end: str = "\r") -> None:
+    """Terminal progress for long stages (the CLI turns it on; logs carry no personal data)."""
+    if os.environ.get("ZHIBU_PROGRESS") and sys.stderr.isatty():
+        print(text, end=end, file=sys.stderr, flush=True)
+    elif os.environ.get("ZHIBU_PROGRESS") and end == "\n":
+        print(text, file=sys.stderr, flush=True)
 
 
 def _fail_point(stage: str) -> None:
@@ -98,10 +107,12 @@ def monthly_run(month: str, input_dir: str, warehouse: str = str(DEFAULT_WAREHOU
         con = connect(warehouse)
         try:
             def timed(stage, fn, *args):
+                progress(f"  {month} {stage:<8} …")
                 t = time.perf_counter()
                 out = fn(*args)
                 timings[stage] = round(time.perf_counter() - t, 3)
                 logger.info("stage %s done in %.1fs", stage, timings[stage])
+                progress(f"  {month} {stage:<8} done in {timings[stage]:.1f}s", end="\n")
                 return out
 
             loads = timed("load", load, con, month, input_dir, disabled)

@@ -18,6 +18,7 @@ def _quiet_prefect() -> None:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    os.environ.setdefault("ZHIBU_PROGRESS", "1")
     if "PREFECT_HOME" not in os.environ:
         os.environ["PREFECT_HOME"] = str(ROOT / ".venv" / "prefect-home") if (ROOT / ".venv").exists() \
             else str(Path.home() / ".prefect")
