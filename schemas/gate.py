@@ -98,16 +98,20 @@ def _run(ctx, name: str, expectations: list, frame):
     return vd.run(batch_parameters={"dataframe": frame}, result_format="SUMMARY")
 
 
-def _describe(er) -> tuple[str, str]:
+PERSONAL_KINDS = ("id", "id_or_uscc", "name", "phone")
+
+
+def _describe(er, src: Source | None = None) -> tuple[str, str]:
     cfg = er.expectation_config
     col = cfg.kwargs.get("column")
+    personal = src is not None and col in {c.name for c in src.columns if c.kind in PERSONAL_KINDS}
     label = cfg.type + (f"({col})" if col else "")
     res = er.result or {}
     if "observed_value" in res:
         observed = str(res["observed_value"])
     else:
         observed = f"{res.get('unexpected_count', 0)} unexpected"
-        if res.get("partial_unexpected_list"):
+        if res.get("partial_unexpected_list") and not personal:   # never quote an ID, name or phone
             observed += f", e.g. {res['partial_unexpected_list'][:3]}"
     return label, observed
 
@@ -147,7 +151,7 @@ def validate_source(con, src: Source, month: str, ctx=None) -> list[Check]:
 
     def absorb(result, batch_no):
         for er in result.results:
-            label, observed = _describe(er)
+            label, observed = _describe(er, src)
             why = (er.expectation_config.meta or {}).get("why", "")
             old = checks.get(label)
             if old is None or (old.success and not er.success):
