@@ -32,6 +32,12 @@ HEADERS_ZH = {
     "amount": "补贴金额(元)",
     "persons": "人数",
     "months": "月数",
+    "selection": "入选方式",
+    "amount_rank": "金额排名",
+    "persons_rank": "人数排名",
+    "months_rank": "月数排名",
+    "firms_ranked": "参与排名企业数",
+    "draw_no": "抽取序号",
     "count": "发现数",
 }
 
