@@ -92,6 +92,71 @@ def parse_gnu_time(text: str) -> dict:
     return out
 
 
+def _descendants(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for t in os.listdir(f"/proc/{p}/task"):
+                todo += [int(c) for c in Path(f"/proc/{p}/task/{t}/children").read_text().split()]
+        except OSError:
+            pass
+    return out
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class RssSampler:
+    """Every `every` seconds: the largest resident set among the child's process tree, with the
+    time of day (to attribute peaks to stages via the log's 'stage X done' lines)."""
+
+    def __init__(self, pid: int, every: float = 1.0):
+        import threading
+        self.pid, self.every, self.samples = pid, every, []
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+
+    def _run(self):
+        while not self._stop.is_set():
+            rss = max((_rss_kb(p) for p in _descendants(self.pid)), default=0)
+            self.samples.append((time.time(), rss))
+            self._stop.wait(self.every)
+
+    def stop(self) -> list:
+        self._stop.set()
+        self._t.join()
+        return self.samples
+
+
+def stage_peaks(samples: list, text: str) -> dict:
+    """Peak sampled RSS (GB) per stage: a stage spans from the previous 'stage X done' line (or
+    the first sample) to its own; 'after' = after the last done line."""
+    if not samples:
+        return {}
+    day = dt.datetime.fromtimestamp(samples[0][0]).date()
+    ends = []
+    for m in re.finditer(r"(\d\d:\d\d:\d\d\.\d+) \| INFO +\| Flow run '[^']*' - stage (\w+) done in", text):
+        t = dt.datetime.combine(day, dt.time.fromisoformat(m.group(1))).timestamp()
+        ends.append((t, m.group(2)))
+    peaks, start = {}, 0.0
+    for end, stage in ends + [(float("inf"), "after")]:
+        vals = [r for t, r in samples if start <= t < end]
+        if vals:
+            peaks[stage] = round(max(vals) / 1048576, 2)
+        start = end
+    return peaks
+
+
 def run_child(cmd: list[str], log: Path, timeout: float | None, env: dict | None = None) -> dict:
     """Run cmd (wrapped in /usr/bin/time -v when present), stdout+stderr to log. Kills its own
     process group on timeout. Returns wall, rc, timed_out, peak RSS."""
@@ -105,6 +170,7 @@ def run_child(cmd: list[str], log: Path, timeout: float | None, env: dict | None
         f.flush()
         p = subprocess.Popen(full, stdout=f, stderr=subprocess.STDOUT, cwd=ROOT, env=env,
                              start_new_session=True)
+        sampler = RssSampler(p.pid)
         try:
             rc = p.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -116,8 +182,11 @@ def run_child(cmd: list[str], log: Path, timeout: float | None, env: dict | None
                 os.killpg(p.pid, signal.SIGKILL)
                 rc = p.wait()
     wall = time.perf_counter() - t0
+    samples = sampler.stop()
     res = {"wall_s": round(wall, 3), "rc": rc, "timed_out": timed_out}
     text = log.read_text(encoding="utf-8", errors="replace")
+    res["rss_peak_by_stage_gb"] = stage_peaks(samples, text)
+    res["rss_sampled_peak_gb"] = round(max((r for _, r in samples), default=0) / 1048576, 2)
     if use_time:
         res.update(parse_gnu_time(text))
     else:
@@ -457,7 +526,7 @@ def write_md(doc: dict, path: Path) -> None:
         L.append(f"| {sk} | {r['input_rows']:,} | " + " | ".join(fmt_s(r["stages"].get(s)) for s in STAGES)
                  + f" | {r['stages_total_s']:.1f} | **{r['wall_s']:.1f}** | {r['scan_floor']['seconds']:.1f} "
                  f"| {r['floor_ratio']:.1f} × | {r['peak_rss_gb']:.2f} GB | {r['rows_per_s']:,} "
-                 f"| {r['generation_s']:.0f} s{' (reused)' if r['generation_reused'] else ''} "
+                 f"| {r['generation_s']:.0f} s{' (generated earlier, same scale/seed)' if r['generation_reused'] else ''} "
                  f"| {bm['load_before'].split(',')[0]}→{bm['load_after'].split(',')[0]} |")
     L += ["", "Times in seconds. Stage times are `run.timings` of `<output>/<M>/manifest.json`; `publish` is "
           "the flow's `stage publish done` log line (the manifest only holds `publish_build`, written before "
@@ -476,14 +545,16 @@ def write_md(doc: dict, path: Path) -> None:
               f"{(r.get('generation_peak_rss_kb') or 0) / 1048576:.2f} GB, load {r.get('generation_load')}"
               f"{' (reused from an earlier run)' if r.get('generation_reused') else ''}",
               f"- ZHIBU_MEMORY_LIMIT: {r['memory_limit']}", "",
-              "| month | status | process wall | peak RSS | " + " | ".join(STAGES) + " | load before | load after |",
-              "|---" * (len(STAGES) + 6) + "|"]
+              "| month | status | process wall | peak RSS | " + " | ".join(STAGES) + " | load before | load after "
+              "| sampled peak RSS by stage (GB) |",
+              "|---" * (len(STAGES) + 7) + "|"]
         for m, run in r["runs"].items():
             st = dict(run.get("stages_log", {}))
             L.append(f"| {m} | {run['status']}{' (stood at ' + run['stood_at'] + ')' if run.get('stood_at') else ''} "
                      f"| {run['wall_s']:.1f} | {(run.get('peak_rss_kb') or 0) / 1048576:.2f} GB | "
                      + " | ".join(fmt_s(st.get(s)) for s in STAGES)
-                     + f" | {run['load_before']} | {run['load_after']} |")
+                     + f" | {run['load_before']} | {run['load_after']} "
+                     f"| {', '.join(f'{k} {v}' for k, v in (run.get('rss_peak_by_stage_gb') or {}).items()) or '—'} |")
         if r.get("scan_floor"):
             sf = r["scan_floor"]
             L += ["", f"Scan floor of {r['bench_month']}: {sf['seconds']:.1f} s for {sf['rows']:,} rows "
