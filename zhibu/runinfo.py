@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import subprocess
 from pathlib import Path
@@ -10,8 +11,12 @@ ROOT = Path(__file__).resolve().parent.parent
 CODE_DIRS = ("schemas", "matchers", "policies", "reports", "flows", "zhibu")
 
 
+@functools.lru_cache(maxsize=1)
 def code_version() -> str:
-    """Git commit when available, plus a hash of the shipped code so uncommitted edits show."""
+    """Git commit when available, plus a hash of the shipped code so uncommitted edits show.
+
+    Computed once per process: it names the code this process loaded, even if the checkout
+    changes while it runs."""
     h = hashlib.sha256()
     for d in CODE_DIRS:
         for p in sorted((ROOT / d).rglob("*")):
