@@ -575,9 +575,13 @@ def write_md(doc: dict, path: Path) -> None:
     if doc.get("notes"):
         L += ["## Notes", "", *doc["notes"], ""]
     L += ["## Reproduce", "", "```",
-          "make bench                                   # all default scales (0.1 0.3 1)",
-          ".venv/bin/python -m benchmarks.run --scales 0.1 --months 2025-05..2025-06 --seed 1 "
-          "--workdir /tmp/zhibu-bench", "```", ""]
+          "make bench BENCH_ARGS=--profile             # all default scales (0.1 0.3 1), as measured here",
+          "# or step by step (what produced these tables):",
+          ".venv/bin/python -m benchmarks.run --scales 1 --generate-only          # S=1 data ahead (~15 min)",
+          ".venv/bin/python -m benchmarks.run --scales 0.1 0.3 --profile --months 2025-05..2025-06 --seed 1 "
+          "--workdir /tmp/zhibu-bench",
+          ".venv/bin/python -m benchmarks.run --scales 1 --profile --timeout 1500",
+          "# logs: /tmp/zhibu-bench/runs/s<S>-seed1/logs/{run-M.log,statements-M.jsonl}", "```", ""]
     path.write_text("\n".join(L), encoding="utf-8")
 
 
