@@ -24,6 +24,7 @@ from schemas.sources import Source
 
 FORMATS = ("csv", "xlsx", "parquet")
 CHUNK = 8 << 20
+HEADER_SEARCH_ROWS = 10
 NUL = bytes(1)
 
 
@@ -211,13 +212,29 @@ def read_xlsx(con, source: Source, path: Path, table: str, workdir: Path) -> Rea
         raise BadFile(path, f"unreadable xlsx: {type(e).__name__}: {e}") from None
     ws = wb.worksheets[0]
     rows = ws.iter_rows(values_only=True)
-    header, header_row = None, 0
-    for header_row, row in enumerate(rows, start=1):
-        if row and any(c is not None and str(c).strip() for c in row):
-            header = [("" if c is None else str(c)) for c in row]
+    # Exports often put a title row (e.g. 2026年10月用工备案) above the header: the header is the
+    # first of the top rows that names every required column; else the first non-empty row.
+    canonical = {_clean_header(k): v for k, v in source.header_map().items()}
+    required = {c.name for c in source.columns if c.required}
+    header = header_row = first = None
+    for line, row in enumerate(rows, start=1):
+        if not row or not any(c is not None and str(c).strip() for c in row):
+            if line > HEADER_SEARCH_ROWS:
+                break
+            continue
+        cells = [("" if c is None else str(c)) for c in row]
+        first = first or (line, cells)
+        named = {canonical[_clean_header(c)] for c in cells if _clean_header(c) in canonical}
+        if required <= named:
+            header_row, header = line, cells
+            break
+        if line >= HEADER_SEARCH_ROWS:
             break
     if header is None:
-        raise BadFile(path, "no header row")
+        if first is None:
+            raise BadFile(path, "no header row")
+        header_row, header = first
+        rows = ws.iter_rows(min_row=header_row + 1, values_only=True)
     mapping, extras = map_headers(source, header, path)
     names = [f"c{i}" for i in range(len(header))]
     data: list[list] = [[] for _ in names]

@@ -256,3 +256,28 @@ def test_gate_passes_a_clean_month_and_stops_a_broken_export(wh, tmp_path):
     load_er(wh, folder)
     with pytest.raises(GateFailed, match="employment_registration: expect_table_row_count_to_be_between"):
         validate_month(wh, "2026-10")
+
+
+def test_xlsx_title_row_above_the_header(wh, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["2026年10月就业失业登记数据"])
+    ws.append([])
+    ws.append(HEADER)
+    ws.append(["11010519491231002X", "张伟", "失业登记", "2026-10-15", "", "", "", "", "150102", ""])
+    wb.save(folder / "employment_registration.xlsx")
+    (fl,) = load_er(wh, folder)
+    assert (fl.rows_read, fl.rows_loaded) == (1, 1)
+    assert wh.execute("SELECT source_line FROM stg_employment_registration").fetchall() == [(4,)]
+
+
+def test_xlsx_without_required_header_names_the_column(wh, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    wb = openpyxl.Workbook()
+    wb.active.append([h for h in HEADER if h != "登记日期"])
+    wb.save(folder / "employment_registration.xlsx")
+    with pytest.raises(LoadFailed, match="employment_registration.xlsx: missing required column.*登记日期"):
+        load_er(wh, folder)
