@@ -135,10 +135,12 @@ def _stage(con, src: Source, month: str, path: Path, res: ReadResult) -> FileLoa
     else:
         con.execute(f"CREATE OR REPLACE TEMP TABLE _dups_{name} AS SELECT NULL::BIGINT AS source_line, NULL::BIGINT AS superseded_by WHERE false")
     out_cols = ", ".join(n for n, _ in stg_columns(src))
+    has_dups = con.execute(f"SELECT count(*) FROM _dups_{name}").fetchall()[0][0] > 0
+    # The common case (no duplicate keys) is a plain filtered scan: file order kept, no sort.
+    keep = (f"AND source_line NOT IN (SELECT source_line FROM _dups_{name}) ORDER BY source_line"
+            if has_dups else "")
     con.execute(f"""INSERT INTO stg_{name} SELECT {out_cols}, DATE '{m}', ?, source_line, NULL
-                    FROM _typed_{name} t
-                    WHERE len(_problems) = 0 AND source_line NOT IN (SELECT source_line FROM _dups_{name})
-                    ORDER BY source_line""", [path.name])
+                    FROM _typed_{name} t WHERE len(_problems) = 0 {keep}""", [path.name])
     raw_json = "to_json({" + ", ".join(f"'{c.name}': r.{c.name}" for c in src.columns) + "})"
     con.execute(f"""INSERT INTO quarantine
         SELECT DATE '{m}', '{name}', ?, t.source_line, split_part(t._problems[1], ':', 1),
@@ -172,8 +174,11 @@ def mark_superseded(con, src: Source, month: str) -> None:
     """Set `superseded_in` for every version of the keys this month's extract touched."""
     if src.kind != "delta" or not src.key:
         return
+    others = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM stg_{src.name} WHERE extract_month <> ? LIMIT 1)",
+                         [month_start(month)]).fetchall()[0][0]
+    if not others:          # the first month loaded: nothing to supersede
+        return
     key = ", ".join(src.key)
-    join = " AND ".join(f"s.{k} IS NOT DISTINCT FROM n.{k}" for k in src.key)
     con.execute(f"""
         UPDATE stg_{src.name} s SET superseded_in = n.next_month
         FROM (
