@@ -147,6 +147,8 @@ def stage_peaks(samples: list, text: str) -> dict:
     ends = []
     for m in re.finditer(r"(\d\d:\d\d:\d\d\.\d+) \| INFO +\| Flow run '[^']*' - stage (\w+) done in", text):
         t = dt.datetime.combine(day, dt.time.fromisoformat(m.group(1))).timestamp()
+        if t < samples[0][0] - 3600:  # the log line is past midnight
+            t += 86400
         ends.append((t, m.group(2)))
     peaks, start = {}, 0.0
     for end, stage in ends + [(float("inf"), "after")]:
@@ -414,7 +416,9 @@ def bench_scale(scale: float, args, months: list[str]) -> dict:
         done = [s for s in STAGES if s in res["stages_log"]]
         manifest = output / m / "manifest.json"
         if res["rc"] == 0 and manifest.exists():
-            run = json.loads(manifest.read_text(encoding="utf-8"))["run"]
+            man = json.loads(manifest.read_text(encoding="utf-8"))
+            run = man["run"]
+            res["code_version"] = man.get("code_version") or run.get("code_version")
             res["timings"] = run["timings"]
             res["input_rows"] = sum(int(f.get("rows_read") or 0) for f in run.get("inputs", []))
             res["rows_loaded"] = sum(int(f.get("rows_loaded") or 0) for f in run.get("inputs", []))
@@ -546,15 +550,16 @@ def write_md(doc: dict, path: Path) -> None:
               f"{' (reused from an earlier run)' if r.get('generation_reused') else ''}",
               f"- ZHIBU_MEMORY_LIMIT: {r['memory_limit']}", "",
               "| month | status | process wall | peak RSS | " + " | ".join(STAGES) + " | load before | load after "
-              "| sampled peak RSS by stage (GB) |",
-              "|---" * (len(STAGES) + 7) + "|"]
+              "| sampled peak RSS by stage (GB) | code version |",
+              "|---" * (len(STAGES) + 8) + "|"]
         for m, run in r["runs"].items():
             st = dict(run.get("stages_log", {}))
             L.append(f"| {m} | {run['status']}{' (stood at ' + run['stood_at'] + ')' if run.get('stood_at') else ''} "
                      f"| {run['wall_s']:.1f} | {(run.get('peak_rss_kb') or 0) / 1048576:.2f} GB | "
                      + " | ".join(fmt_s(st.get(s)) for s in STAGES)
                      + f" | {run['load_before']} | {run['load_after']} "
-                     f"| {', '.join(f'{k} {v}' for k, v in (run.get('rss_peak_by_stage_gb') or {}).items()) or '—'} |")
+                     f"| {', '.join(f'{k} {v}' for k, v in (run.get('rss_peak_by_stage_gb') or {}).items()) or '—'} "
+                     f"| {run.get('code_version') or '—'} |")
         if r.get("scan_floor"):
             sf = r["scan_floor"]
             L += ["", f"Scan floor of {r['bench_month']}: {sf['seconds']:.1f} s for {sf['rows']:,} rows "
