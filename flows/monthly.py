@@ -163,5 +163,4 @@ def _artifacts(month: str, folder: str, decided: dict, loads: list) -> None:
 
 
 if __name__ == "__main__":
-    import sys
     print(monthly_run(sys.argv[1], sys.argv[2]))

@@ -10,7 +10,6 @@ import codecs
 import csv
 import datetime as dt
 import io
-import json
 import os
 import re
 import tempfile

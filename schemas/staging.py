@@ -17,6 +17,15 @@ def _lit(values) -> str:
     return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
 
 
+# One macro per kind; `p__<col>` is the pre-cleaned text (PRECLEAN below), `<col>` the raw string.
+SIMPLE_TYPING = {
+    "name": "zb_name({c})", "text": "zb_text({c})", "enum": "zb_text({c})", "code": "zb_text({c})",
+    "date": "zb_date_fast(p__{c})", "month": "zb_month_fast(p__{c})", "money": "zb_money_fast({c})",
+    "bool": "zb_bool({c})", "list": "zb_list({c})", "phone": "zb_phone_t(p__{c})",
+    "region": "zb_region({c})",
+}
+
+
 def typed_expr(col: Column, src: Source) -> list[tuple[str, str]]:
     """(expression over raw strings, output name) pairs for one column."""
     c = col.name
@@ -31,24 +40,8 @@ def typed_expr(col: Column, src: Source) -> list[tuple[str, str]]:
              f"THEN zb_id_t(p__{c}) ELSE zb_uscc_t(p__{c}) END")
         v = (f"CASE WHEN t__{c} = zb_id_t(p__{c}) THEN zb_id_valid(t__{c}) ELSE zb_uscc_valid(t__{c}) END")
         return [(e, c), (v, f"{c}_valid")]
-    if k == "name":
-        return [(f"zb_name({c})", c)]
-    if k in ("text", "enum", "code"):
-        return [(f"zb_text({c})", c)]
-    if k == "date":
-        return [(f"zb_date_fast(p__{c})", c)]
-    if k == "month":
-        return [(f"zb_month_fast(p__{c})", c)]
-    if k == "money":
-        return [(f"zb_money_fast({c})", c)]
-    if k == "bool":
-        return [(f"zb_bool({c})", c)]
-    if k == "list":
-        return [(f"zb_list({c})", c)]
-    if k == "phone":
-        return [(f"zb_phone_t(p__{c})", c)]
-    if k == "region":
-        return [(f"zb_region({c})", c)]
+    if k in SIMPLE_TYPING:
+        return [(SIMPLE_TYPING[k].format(c=c), c)]
     raise ValueError(k)
 
 
