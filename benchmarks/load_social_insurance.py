@@ -2,6 +2,9 @@
 and the GX gate. Reports rows/s per phase and peak RSS. Not a test: run it on its own.
 
     .venv/bin/python -m benchmarks.load_social_insurance --rows 20000000
+    .venv/bin/python -m benchmarks.load_social_insurance --csv DIR/2025-06/social_insurance.csv --month 2025-06
+
+The second form loads a month the generator wrote (`zhibu synth --scale 1`), with its noise.
 """
 from __future__ import annotations
 
@@ -52,6 +55,8 @@ def main(argv=None) -> int:
     ap.add_argument("--rows", type=int, default=20_000_000)
     ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "zhibu-bench-load")
     ap.add_argument("--no-gate", action="store_true")
+    ap.add_argument("--csv", type=Path, help="load this social_insurance.csv instead of generating one")
+    ap.add_argument("--month", default="2026-10")
     args = ap.parse_args(argv)
     from schemas.gate import validate_month
     from schemas.loader import load_month
@@ -61,7 +66,11 @@ def main(argv=None) -> int:
     incoming = args.workdir / "incoming"
     incoming.mkdir(exist_ok=True)
     csv_path = incoming / "social_insurance.csv"
-    if not csv_path.exists() or int(json.loads((args.workdir / "rows.json").read_text())["rows"]) != args.rows:
+    if args.csv:
+        csv_path.unlink(missing_ok=True)
+        csv_path.symlink_to(args.csv.resolve())
+        (args.workdir / "rows.json").unlink(missing_ok=True)
+    elif not csv_path.exists() or not (args.workdir / "rows.json").exists() or int(json.loads((args.workdir / "rows.json").read_text())["rows"]) != args.rows:
         t = time.perf_counter()
         make_csv(csv_path, args.rows)
         (args.workdir / "rows.json").write_text(json.dumps({"rows": args.rows}))
@@ -74,12 +83,12 @@ def main(argv=None) -> int:
     con.execute(f"SELECT count(*) FROM read_csv('{csv_path}', all_varchar = true)").fetchone()
     scan = time.perf_counter() - t0
     t0 = time.perf_counter()
-    (fl,) = load_month(con, "2026-10", incoming, disabled=[s for s in SOURCES if s != "social_insurance"])
+    (fl,) = load_month(con, args.month, incoming, disabled=[s for s in SOURCES if s != "social_insurance"])
     load = time.perf_counter() - t0
     gate = 0.0
     if not args.no_gate:
         t0 = time.perf_counter()
-        validate_month(con, "2026-10")
+        validate_month(con, args.month)
         gate = time.perf_counter() - t0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
     result = {"rows": fl.rows_read, "loaded": fl.rows_loaded, "quarantined": fl.rows_quarantined,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from schemas.readers import BadFile, ReadResult, find_file, read_file
 from schemas.sources import SOURCES, Source
-from schemas.staging import stg_columns, typed_select
+from schemas.staging import stg_columns, type_rows
 from zhibu.warehouse import has_table, month_start
 
 log = logging.getLogger("zhibu.load")
@@ -123,15 +123,20 @@ def _stage(con, src: Source, month: str, path: Path, res: ReadResult) -> FileLoa
                     SELECT {', '.join(cols)}, source_line, extra_columns FROM _in_{name}""")
     con.execute(f"""INSERT INTO raw_{name} SELECT {', '.join(c.name for c in src.columns)},
                     DATE '{m}', ?, source_line, extra_columns FROM _raw_{name}""", [path.name])
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _typed_{name} AS {typed_select(src, f'_raw_{name}')}")
-    # Within one file a later line with the same key supersedes an earlier one (quarantined as such).
+    type_rows(con, src, f"_raw_{name}", f"_typed_{name}")
+    # Within one file a later line with the same key supersedes an earlier one (quarantined as
+    # such). Keys are grouped by their hash first: duplicates are rare, so the exact window
+    # runs only on the few rows whose hash repeats.
     if src.key:
         key = ", ".join(src.key)
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _dups_{name} AS
-            SELECT source_line, superseded_by FROM (
-                SELECT source_line, max(source_line) OVER (PARTITION BY {key}) AS superseded_by
-                FROM _typed_{name} WHERE len(_problems) = 0)
-            WHERE source_line <> superseded_by""")
+            WITH hashed AS (SELECT source_line, hash({key}) AS h FROM _typed_{name} WHERE _problem = ''),
+            repeated AS (SELECT h FROM hashed GROUP BY h HAVING count(*) > 1),
+            candidates AS (SELECT t.* FROM _typed_{name} t JOIN hashed USING (source_line)
+                           WHERE hashed.h IN (SELECT h FROM repeated)),
+            versions AS (SELECT source_line, max(source_line) OVER (PARTITION BY {key}) AS superseded_by
+                         FROM candidates)
+            SELECT source_line, superseded_by FROM versions WHERE source_line <> superseded_by""")
     else:
         con.execute(f"CREATE OR REPLACE TEMP TABLE _dups_{name} AS SELECT NULL::BIGINT AS source_line, NULL::BIGINT AS superseded_by WHERE false")
     out_cols = ", ".join(n for n, _ in stg_columns(src))
@@ -140,17 +145,19 @@ def _stage(con, src: Source, month: str, path: Path, res: ReadResult) -> FileLoa
     keep = (f"AND source_line NOT IN (SELECT source_line FROM _dups_{name}) ORDER BY source_line"
             if has_dups else "")
     con.execute(f"""INSERT INTO stg_{name} SELECT {out_cols}, DATE '{m}', ?, source_line, NULL
-                    FROM _typed_{name} t WHERE len(_problems) = 0 {keep}""", [path.name])
+                    FROM _typed_{name} t WHERE _problem = '' {keep}""", [path.name])
     raw_json = "to_json({" + ", ".join(f"'{c.name}': r.{c.name}" for c in src.columns) + "})"
     con.execute(f"""INSERT INTO quarantine
-        SELECT DATE '{m}', '{name}', ?, t.source_line, split_part(t._problems[1], ':', 1),
-               array_to_string(t._problems, '; '), {raw_json}
-        FROM _typed_{name} t JOIN _raw_{name} r USING (source_line) WHERE len(t._problems) > 0
-        UNION ALL
-        SELECT DATE '{m}', '{name}', ?, d.source_line, 'duplicate_key',
-               'same key as line ' || d.superseded_by || ', which supersedes it', {raw_json}
-        FROM _dups_{name} d JOIN _raw_{name} r USING (source_line)
-        ORDER BY 4""", [path.name, path.name])
+        WITH problem_rows AS (
+            SELECT t.source_line, split_part(t._problem, ':', 1) AS reason, t._problem AS detail
+            FROM _typed_{name} t WHERE t._problem <> ''
+            UNION ALL
+            SELECT d.source_line, 'duplicate_key',
+                   'same key as line ' || d.superseded_by || ', which supersedes it'
+            FROM _dups_{name} d)
+        SELECT DATE '{m}', '{name}', ?, p.source_line, p.reason, p.detail, {raw_json}
+        FROM problem_rows p JOIN _raw_{name} r USING (source_line)
+        ORDER BY 4""", [path.name])
     for rej in res.rejected:
         con.execute("INSERT INTO quarantine VALUES (?, ?, ?, ?, 'malformed_row', ?, to_json({'line_text': ?}))",
                     [m, name, path.name, rej["line"], rej["error"], rej["raw"]])
@@ -164,10 +171,17 @@ def _stage(con, src: Source, month: str, path: Path, res: ReadResult) -> FileLoa
     con.execute("INSERT INTO load_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [m, name, fl.file_name, fl.sha256, fl.format, fl.encoding, fl.rows_read,
                  fl.rows_loaded, fl.rows_quarantined])
-    for t in (f"_typed_{name}", f"_dups_{name}", f"_in_{name}"):
-        con.execute(f"DROP TABLE IF EXISTS {t}")
-    con.execute(f"DROP VIEW IF EXISTS _raw_{name}")
+    drop_temp(con, f"_raw_{name}", f"_in_{name}", f"_in_{name}__in", f"_typed_{name}", f"_dups_{name}")
     return fl
+
+
+def drop_temp(con, *names: str) -> None:
+    """Drop temp views and tables (readers leave either) by name, views first."""
+    kinds = dict(con.execute("""SELECT view_name, 'VIEW' FROM duckdb_views() WHERE temporary
+                                UNION ALL SELECT table_name, 'TABLE' FROM duckdb_tables() WHERE temporary""").fetchall())
+    for n in names:
+        if n in kinds:
+            con.execute(f"DROP {kinds[n]} {n}")
 
 
 def mark_superseded(con, src: Source, month: str) -> None:
@@ -179,16 +193,21 @@ def mark_superseded(con, src: Source, month: str) -> None:
     if not others:          # the first month loaded: nothing to supersede
         return
     key = ", ".join(src.key)
+    # Keys are matched by hash first (one 8-byte column instead of the key's strings), then
+    # exactly on the few rows whose hash another month shares.
     con.execute(f"""
         UPDATE stg_{src.name} s SET superseded_in = n.next_month
         FROM (
-            WITH touched AS (SELECT DISTINCT {key} FROM stg_{src.name} WHERE extract_month = ?),
-            versions AS (SELECT rowid AS rid, {key}, extract_month FROM stg_{src.name} SEMI JOIN touched USING ({key})),
+            WITH this_month AS (SELECT hash({key}) AS h FROM stg_{src.name} WHERE extract_month = $m),
+            other_months AS (SELECT hash({key}) AS h FROM stg_{src.name} WHERE extract_month <> $m),
+            shared AS (SELECT DISTINCT h FROM other_months SEMI JOIN this_month USING (h)),
+            versions AS (SELECT rowid AS rid, {key}, extract_month FROM stg_{src.name}
+                         WHERE hash({key}) IN (SELECT h FROM shared)),
             repeated AS (SELECT {key} FROM versions GROUP BY ALL HAVING count(*) > 1)
             SELECT rid, lead(extract_month) OVER (PARTITION BY {key} ORDER BY extract_month) AS next_month
             FROM versions SEMI JOIN repeated USING ({key})
         ) n
-        WHERE s.rowid = n.rid AND s.superseded_in IS DISTINCT FROM n.next_month""", [month_start(month)])
+        WHERE s.rowid = n.rid AND s.superseded_in IS DISTINCT FROM n.next_month""", {"m": month_start(month)})
 
 
 def load_month(con, month: str, input_dir: Path, disabled=()) -> list[FileLoad]:

@@ -176,12 +176,13 @@ def _finish(con, table, src, names, header, mapping, extras, rejected, offset):
     shift_sql = "0"
     if shifts:
         shift_sql = f"list_count(list_filter({shifts}, lambda t: t <= rowid))"
+    # A view, not a copy: the line number is the row's position in the file as read (rowid of
+    # the table read_csv filled), and a 20M-row month is not copied once more just to rename.
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {table} AS
+        f"""CREATE OR REPLACE TEMP VIEW {table} AS
             SELECT {', '.join(cols)}, CAST(rowid + {offset} + {shift_sql} AS BIGINT) AS source_line,
                    {extra_sql} AS extra_columns
-            FROM {src}""")   # a plain scan keeps insertion (file) order: no sort needed
-    con.execute(f"DROP TABLE IF EXISTS {src}")
+            FROM {src}""")
 
 
 def _cell_text(v) -> str | None:

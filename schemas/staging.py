@@ -1,8 +1,16 @@
 """SQL that types one source's raw strings and says, per row, what is wrong with it.
 
 Generated from the contract (schemas/sources.py) so that a column's rules are stated once.
+
+Typing runs **once per distinct value**, not once per row: a column's raw strings go into a
+dictionary (raw value → typed value, validity, problem), and the rows are typed by joining their
+dictionaries. A regional social-insurance month has ~20M rows but only ~6M distinct IDs, ~1M
+names and a few hundred distinct amounts, dates and codes, so the regexes and check digits run on
+a fraction of the rows (measured: 56 s → ~15 s for 20M rows on 2 cores).
 """
 from __future__ import annotations
+
+import dataclasses
 
 from schemas.sources import Column, Source
 
@@ -11,6 +19,7 @@ SQL_TYPES = {
     "enum": "VARCHAR", "code": "VARCHAR", "date": "DATE", "month": "DATE", "money": "DECIMAL(12,2)",
     "bool": "BOOLEAN", "list": "VARCHAR[]", "phone": "VARCHAR", "region": "VARCHAR",
 }
+CODE_KINDS = ("id", "uscc", "id_or_uscc")
 
 
 def _lit(values) -> str:
@@ -25,40 +34,43 @@ SIMPLE_TYPING = {
     "region": "zb_region({c})",
 }
 
+# Most codes arrive clean: one anchored regex lets them skip the three cleaning passes.
+PRECLEAN = {
+    "id": "CASE WHEN regexp_full_match({c}, '[0-9]{{17}}[0-9X]') THEN {c} ELSE zb_code_text({c}) END",
+    "uscc": "CASE WHEN regexp_full_match({c}, '[0-9A-Z]{{18}}') THEN {c} ELSE zb_code_text({c}) END",
+    "id_or_uscc": "zb_code_text({c})",
+    "date": "trim(zb_ascii({c}))", "month": "trim(zb_ascii({c}))",
+    "phone": "regexp_replace(zb_ascii({c}), '[^0-9]', '', 'g')",
+}
 
-def typed_expr(col: Column, src: Source) -> list[tuple[str, str]]:
-    """(expression over raw strings, output name) pairs for one column."""
-    c = col.name
-    k = col.kind
+
+def typed_expr(col: Column) -> list[tuple[str, str]]:
+    """(expression over `<col>`/`p__<col>`/`t__<col>`, output name) pairs for one column."""
+    c, k = col.name, col.kind
     if k == "id":
         return [(f"zb_id_t(p__{c})", c), (f"zb_id_valid(t__{c})", f"{c}_valid")]
     if k == "uscc":
         return [(f"zb_uscc_t(p__{c})", c), (f"zb_uscc_valid(t__{c})", f"{c}_valid")]
-    if k == "id_or_uscc":
-        # 申领主体证件号码: a citizen ID for 个人, a USCC for 单位.
-        e = (f"CASE WHEN coalesce(trim(applicant_type), '') <> '单位' AND zb_id_t(p__{c}) IS NOT NULL "
-             f"THEN zb_id_t(p__{c}) ELSE zb_uscc_t(p__{c}) END")
-        v = (f"CASE WHEN t__{c} = zb_id_t(p__{c}) THEN zb_id_valid(t__{c}) ELSE zb_uscc_valid(t__{c}) END")
-        return [(e, c), (v, f"{c}_valid")]
     if k in SIMPLE_TYPING:
         return [(SIMPLE_TYPING[k].format(c=c), c)]
     raise ValueError(k)
 
 
-def problem_expr(col: Column) -> str:
+def problem_expr(col: Column, label: str | None = None, row_level: bool = False) -> str:
     """SQL yielding 'reason_code:column' when the value is unusable, else NULL.
 
-    Reads `<col>` (raw string) and `t__<col>` (typed value) of one projection.
+    Reads `<col>` (raw string), `p__<col>` (pre-cleaned) and `t__<col>` (typed value). Checks
+    that look at other columns of the row (`required_when`) only when `row_level`.
     """
     c, k = col.name, col.kind
     raw = f"nullif(trim({c}), '')"
     checks = []
     if col.required:
-        if k in ("id", "uscc", "id_or_uscc"):
+        if k in CODE_KINDS:
             checks.append(f"WHEN {raw} IS NULL THEN 'missing_required'")
         else:
             checks.append(f"WHEN t__{c} IS NULL AND {raw} IS NULL THEN 'missing_required'")
-    if col.required_when:
+    if col.required_when and row_level:
         cond = col.required_when.replace("filing_type", "t__filing_type")
         checks.append(f"WHEN ({cond}) AND {raw} IS NULL THEN 'missing_required'")
     if k == "id":
@@ -86,34 +98,102 @@ def problem_expr(col: Column) -> str:
             checks.append(f"WHEN {raw} IS NOT NULL AND t__{c} IS NULL THEN 'bad_region'")
     if not checks:
         return "NULL"
-    return f"CASE {' '.join(checks)} ELSE NULL END || ':{c}'"
+    return f"CASE {' '.join(checks)} ELSE NULL END || ':{label or c}'"
 
 
-# Most codes arrive clean: one anchored regex lets them skip the three cleaning passes.
-PRECLEAN = {
-    "id": "CASE WHEN regexp_full_match({c}, '[0-9]{{17}}[0-9X]') THEN {c} ELSE zb_code_text({c}) END",
-    "uscc": "CASE WHEN regexp_full_match({c}, '[0-9A-Z]{{18}}') THEN {c} ELSE zb_code_text({c}) END",
-    "id_or_uscc": "zb_code_text({c})",
-    "date": "trim(zb_ascii({c}))", "month": "trim(zb_ascii({c}))",
-    "phone": "regexp_replace(zb_ascii({c}), '[^0-9]', '', 'g')",
-}
+def dictionary_name(src: Source, col: Column) -> str:
+    return f"_d_{src.name}__{col.name}"
 
 
-def typed_select(src: Source, raw_table: str) -> str:
-    """One pass: typed columns + `_problems` (list of 'reason:column')."""
-    pre = [PRECLEAN[c.kind].format(c=c.name) + f" AS p__{c.name}" for c in src.columns if c.kind in PRECLEAN]
-    typed, out = [], []
-    for col in src.columns:
-        for e, n in typed_expr(col, src):
-            typed.append(f"{e} AS t__{n}")
-            out.append(f"t__{n} AS {n}")
-    problems = ", ".join(problem_expr(c) for c in src.columns)
-    return f"""
-        WITH cleaned AS (SELECT *{''.join(', ' + p for p in pre)} FROM {raw_table}),
-        typed AS (SELECT *, {', '.join(typed)} FROM cleaned),
-        judged AS (SELECT *, list_filter([{problems}], lambda p: p IS NOT NULL) AS _problems FROM typed)
-        SELECT source_line, {', '.join(out)}, _problems FROM judged
+def dictionary_sql(src: Source, col: Column, raw_table: str) -> str:
+    """Every distinct raw value of one column → its typed value(s), pre-cleaned text and problem.
+
+    The NULL raw value is a row too (the rows join it null-safely), so missing values are judged
+    by the same expressions as present ones.
     """
+    v = dataclasses.replace(col, name="v", required_when=None)
+    pre = f", {PRECLEAN[col.kind].format(c='v')} AS p__v" if col.kind in PRECLEAN else ""
+    if col.kind == "id_or_uscc":
+        # 申领主体证件号码: typed per row (it reads 申领主体类型); the dictionary only pre-cleans.
+        return f"""CREATE OR REPLACE TEMP TABLE {dictionary_name(src, col)} AS
+            SELECT v, {PRECLEAN[col.kind].format(c='v')} AS p FROM (SELECT DISTINCT {col.name} AS v FROM {raw_table})"""
+    exprs = typed_expr(v)
+    typed = ", ".join(f"{e} AS t__{n}" for e, n in exprs)
+    outs = ", ".join(f"t__{n} AS {n.replace('v', 't', 1)}" for _, n in exprs)
+    return f"""CREATE OR REPLACE TEMP TABLE {dictionary_name(src, col)} AS
+        WITH distinct_values AS (SELECT DISTINCT {col.name} AS v FROM {raw_table}),
+        cleaned AS (SELECT v{pre} FROM distinct_values),
+        typed AS (SELECT *, {typed} FROM cleaned)
+        SELECT v, {outs}, nullif(trim(v), '') IS NULL AS blank,
+               {problem_expr(v, label=col.name)} AS problem
+        FROM typed"""
+
+
+def typed_rows_sql(src: Source, raw_table: str) -> str:
+    """Rows typed by joining each column's dictionary: typed columns, then `_problem`
+    ('reason:column; ...', '' when the row is clean)."""
+    joins, cols, problems = [], [], []
+    for col in src.columns:
+        d, c = dictionary_name(src, col), col.name
+        alias = f"d__{c}"
+        joins.append(f"LEFT JOIN {d} {alias} ON {alias}.v IS NOT DISTINCT FROM r.{c}")
+        if col.kind == "id_or_uscc":
+            continue
+        cols.append(f"{alias}.t AS t__{c}")
+        if col.kind in CODE_KINDS:
+            cols.append(f"{alias}.t_valid AS t__{c}_valid")
+    row_cols = []     # columns typed per row: they read other columns of the row
+    for col in src.columns:
+        c, alias = col.name, f"d__{col.name}"
+        if col.kind == "id_or_uscc":
+            row_cols.append(col)
+            cols.append(f"r.{c} AS {c}, {alias}.p AS p__{c}")
+            continue
+        if col.required_when:
+            cols.append(f"{alias}.blank AS blank__{c}")
+        cols.append(f"{alias}.problem AS x__{c}")
+    for col in src.columns:
+        c = col.name
+        if col.kind == "id_or_uscc":
+            problems.append(problem_expr(col, row_level=True))
+        elif col.required_when:
+            cond = col.required_when.replace("filing_type", "t__filing_type")
+            problems.append(f"CASE WHEN ({cond}) AND blank__{c} THEN 'missing_required:{c}' ELSE x__{c} END")
+        else:
+            problems.append(f"x__{c}")
+    row_typed = []
+    for col in row_cols:
+        c = col.name
+        row_typed.append(
+            f"CASE WHEN coalesce(trim(applicant_type), '') <> '单位' AND zb_id_t(p__{c}) IS NOT NULL "
+            f"THEN zb_id_t(p__{c}) ELSE zb_uscc_t(p__{c}) END AS t__{c}")
+    needs_applicant = bool(row_cols)
+    out = []
+    for col in src.columns:
+        out.append(f"t__{col.name} AS {col.name}")
+        if col.kind in CODE_KINDS:
+            out.append(f"t__{col.name}_valid AS {col.name}_valid")
+    valid_of_row_typed = "".join(
+        f", CASE WHEN t__{c.name} = zb_id_t(p__{c.name}) THEN zb_id_valid(t__{c.name}) "
+        f"ELSE zb_uscc_valid(t__{c.name}) END AS t__{c.name}_valid" for c in row_cols)
+    applicant = ", r.applicant_type AS applicant_type" if needs_applicant else ""
+    return f"""
+        WITH joined AS (
+            SELECT r.source_line{applicant}, {', '.join(cols)}
+            FROM {raw_table} r {' '.join(joins)}),
+        row_typed AS (SELECT *{''.join(', ' + e for e in row_typed)} FROM joined),
+        row_valid AS (SELECT *{valid_of_row_typed} FROM row_typed)
+        SELECT source_line, {', '.join(out)}, concat_ws('; ', {', '.join(problems)}) AS _problem
+        FROM row_valid"""
+
+
+def type_rows(con, src: Source, raw_table: str, out_table: str) -> None:
+    """Build the column dictionaries of `raw_table`, then the typed rows into `out_table`."""
+    for col in src.columns:
+        con.execute(dictionary_sql(src, col, raw_table))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {out_table} AS {typed_rows_sql(src, raw_table)}")
+    for col in src.columns:
+        con.execute(f"DROP TABLE IF EXISTS {dictionary_name(src, col)}")
 
 
 def stg_columns(src: Source) -> list[tuple[str, str]]:
@@ -121,6 +201,6 @@ def stg_columns(src: Source) -> list[tuple[str, str]]:
     out = []
     for col in src.columns:
         out.append((col.name, SQL_TYPES[col.kind]))
-        if col.kind in ("id", "uscc", "id_or_uscc"):
+        if col.kind in CODE_KINDS:
             out.append((f"{col.name}_valid", "BOOLEAN"))
     return out

@@ -254,7 +254,7 @@ def test_gate_passes_a_clean_month_and_stops_a_broken_export(wh, tmp_path):
               for i in range(300)]
     write_csv(folder / "employment_registration.csv", broken)
     load_er(wh, folder)
-    with pytest.raises(GateFailed, match="employment_registration: expect_table_row_count_to_be_between"):
+    with pytest.raises(GateFailed, match=r"employment_registration: expect_column_values_to_be_between\(rows_loaded\)"):
         validate_month(wh, "2026-10")
 
 
@@ -281,3 +281,29 @@ def test_xlsx_without_required_header_names_the_column(wh, tmp_path):
     wb.save(folder / "employment_registration.xlsx")
     with pytest.raises(LoadFailed, match="employment_registration.xlsx: missing required column.*登记日期"):
         load_er(wh, folder)
+
+
+def test_gate_judges_every_staged_row_not_a_sample(wh, tmp_path):
+    """One bad value among many good ones, or one repeated key, is enough to stop the month."""
+    from schemas.gate import GateFailed, validate_month
+    folder = tmp_path / "in"
+    folder.mkdir()
+    from stdnum.cn import ric
+    rows = [[f"11010519491231{i:03d}", "张伟", "失业登记", "2026-10-15", "", "", "", "", "150102", ""]
+            for i in range(500)]
+    for r in rows:
+        r[0] += ric.calc_check_digit(r[0])
+    write_csv(folder / "employment_registration.csv", rows)
+    load_er(wh, folder)
+    assert all(r.success for r in validate_month(wh, "2026-10"))
+    # A staged ID of the wrong length, planted in row 377 of 500.
+    wh.execute("""UPDATE stg_employment_registration SET id_number = left(id_number, 17)
+                  WHERE source_line = 378""")
+    with pytest.raises(GateFailed, match=r"expect_column_value_lengths_to_equal\(id_number\)"):
+        validate_month(wh, "2026-10")
+    wh.execute("""UPDATE stg_employment_registration SET id_number = id_number || 'X' WHERE source_line = 378""")
+    # A repeated key: the uniqueness expectation fails.
+    wh.execute("""INSERT INTO stg_employment_registration
+                  SELECT * FROM stg_employment_registration WHERE source_line = 100""")
+    with pytest.raises(GateFailed, match=r"expect_column_pair_values_to_be_equal"):
+        validate_month(wh, "2026-10")
