@@ -100,7 +100,7 @@ def create_link_views(con: duckdb.DuckDBPyConnection, month: str) -> list[str]:
         if cols_list is None:
             continue
         cols = set(cols_list)
-        joins, exprs_by_col = [], {}
+        joins, exprs_by_col, valid_exprs_by_col, all_valid = [], {}, {}, []
         for i, (kind, spec) in enumerate(specs):
             c = spec.column
             if c not in cols:
@@ -125,6 +125,8 @@ def create_link_views(con: duckdb.DuckDBPyConnection, month: str) -> list[str]:
             score = f"CASE WHEN {valid} THEN 1.0::DOUBLE ELSE {alias}.score END"
             cond = spec.where.replace("applicant_type", "a.applicant_type") if spec.where else None
             exprs_by_col.setdefault(c, []).append((cond, value, method, score))
+            valid_exprs_by_col.setdefault(c, []).append((cond, f"a.{c}", "'exact'", "1.0::DOUBLE"))
+            all_valid.append(valid)
         if not exprs_by_col:
             continue
 
@@ -134,17 +136,23 @@ def create_link_views(con: duckdb.DuckDBPyConnection, month: str) -> list[str]:
             whens = " ".join(f"WHEN {cond or 'TRUE'} THEN {opt[idx]}" for opt in options for cond in [opt[0]])
             return f"CASE {whens} END"
 
-        select = []
-        for col in cols_list:
-            if col in exprs_by_col:
-                select.append(f"{pick(exprs_by_col[col], 1)} AS {col}")
-            else:
-                select.append(f"a.{col}")
-        for col, options in exprs_by_col.items():
-            select += [f"a.{col} AS {col}_raw", f"{pick(options, 2)} AS {col}_method",
-                       f"{pick(options, 3)} AS {col}_score"]
-        con.execute(f"CREATE OR REPLACE TEMP VIEW lnk_{source} AS SELECT {', '.join(select)} "
-                    f"FROM asof_{source} a {' '.join(joins)}")
+        def select_list(by_col: dict) -> str:
+            select = []
+            for col in cols_list:
+                select.append(f"{pick(by_col[col], 1)} AS {col}" if col in by_col else f"a.{col}")
+            for col, options in by_col.items():
+                select += [f"a.{col} AS {col}_raw", f"{pick(options, 2)} AS {col}_method",
+                           f"{pick(options, 3)} AS {col}_score"]
+            return ", ".join(select)
+
+        # Rows whose every code is valid (nearly all) need no link lookup: they bypass the joins,
+        # so a consumer's filter reaches their scan and ~20M contribution rows are not probed.
+        every_code_valid = " AND ".join(dict.fromkeys(all_valid))
+        con.execute(f"""CREATE OR REPLACE TEMP VIEW lnk_{source} AS
+            SELECT {select_list(valid_exprs_by_col)} FROM asof_{source} a WHERE {every_code_valid}
+            UNION ALL
+            SELECT {select_list(exprs_by_col)} FROM asof_{source} a {' '.join(joins)}
+            WHERE NOT ({every_code_valid})""")
         created.append(f"lnk_{source}")
     return created
 

@@ -14,7 +14,7 @@ filed_employments AS (
 ),
 
 insured_employments AS (
-    SELECT DISTINCT employer_uscc, id_number FROM lnk_social_insurance
+    SELECT DISTINCT employer_uscc, id_number FROM ver_ledger_contributions
     WHERE employer_uscc IS NOT NULL
 ),
 

@@ -15,13 +15,13 @@ WITH social_insurance_grants AS (
 
 firm_paid_months AS (
     SELECT DISTINCT employer_uscc, id_number, contribution_month
-    FROM lnk_social_insurance
+    FROM ver_ledger_contributions
     WHERE insured_type = '单位职工' AND insurance_type IN ('110', '210', '310') AND employer_amount > 0
 ),
 
 flexible_paid_months AS (
     SELECT DISTINCT id_number, contribution_month
-    FROM lnk_social_insurance
+    FROM ver_ledger_contributions
     WHERE insured_type = '灵活就业人员' AND insurance_type IN ('110', '310') AND individual_amount > 0
 ),
 

@@ -182,6 +182,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
             [(c, params["policy_names"].get(c, c), c in params["one_off_policies"]) for c in codes],
         )
     _execute(con, _sql("cases.sql"), params)
+    _execute(con, _sql("ledger_contributions.sql"), params)
 
 
 def _begin(con: duckdb.DuckDBPyConnection) -> bool:
