@@ -69,18 +69,23 @@ def variants_sql(codes_relation: str, code_column: str, known_relation: str, kin
     Edits: substitution at 1..18 (18 = the check character itself), transposition of p, p+1.
     """
     if kind == "id":
-        alphabet, weights = ID_ALPHABET, ID_WEIGHTS
+        alphabet, weights, modulus = ID_ALPHABET, ID_WEIGHTS, 11
 
         def check(total: str) -> str:
             return f"substr('{ID_CHECK}', (({total}) % 11)::INT + 1, 1)"
+        # the weighted sum (mod 11) that yields the code's check character, if it is one
+        target = f"nullif(instr('{ID_CHECK}', c18), 0) - 1"
     else:
-        alphabet, weights = USCC_ALPHABET, USCC_WEIGHTS
+        alphabet, weights, modulus = USCC_ALPHABET, USCC_WEIGHTS, 31
 
         def check(total: str) -> str:
             return f"substr('{USCC_ALPHABET}', ((31 - ({total}) % 31) % 31)::INT + 1, 1)"
+        target = f"(31 - (nullif(instr('{USCC_ALPHABET}', c18), 0) - 1)) % 31"
 
     w = "[" + ",".join(map(str, weights)) + "]"
-    chars = "[" + ",".join(f"'{c}'" for c in alphabet) + "]"
+    # The modulus is prime, so each weight has an inverse: the one character at position p that
+    # makes the check come right is solved for, not searched among the alphabet.
+    inverse = "[" + ",".join(str(pow(x, -1, modulus)) for x in weights) + "]"
 
     def val(expr: str) -> str:
         return f"(instr('{alphabet}', {expr}) - 1)"
@@ -95,10 +100,15 @@ def variants_sql(codes_relation: str, code_column: str, known_relation: str, kin
                list_sum(list_transform(range(1, 18), lambda i: {val('substr(raw, i::INT, 1)')} * ({w})[i]))::BIGINT AS s
         FROM bad
     ),
+    solved AS (
+        SELECT raw, p, a, (((a + (t - s) * ({inverse})[p]) % {modulus}) + {modulus}) % {modulus} AS b
+        FROM (SELECT raw, s, p, {val('substr(raw, p::INT, 1)')} AS a, {target} AS t
+              FROM summed, range(1, 18) AS pos(p))
+        WHERE t IS NOT NULL
+    ),
     substituted AS (
-        SELECT raw, p, ch FROM summed, range(1, 18) AS pos(p), unnest({chars}) AS chars(ch)
-        WHERE ch <> substr(raw, p, 1)
-          AND {check(f"s + ({w})[p] * ({val('ch')} - {val('substr(raw, p::INT, 1)')})")} = c18
+        SELECT raw, p, substr('{alphabet}', (b + 1)::INT, 1) AS ch FROM solved
+        WHERE b <> a AND b < {len(alphabet)}
     ),
     transposed AS (
         SELECT raw, p FROM summed, range(1, 17) AS pos(p)

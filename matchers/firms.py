@@ -17,6 +17,7 @@ import logging
 from dataclasses import dataclass, field
 
 import duckdb
+import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
@@ -102,13 +103,25 @@ def _name_candidates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             keys, ids = by_block.setdefault((league, block), ([], []))
             keys.append(key)
             ids.append(uscc)
-    rids, cands = [], []
+    queries: dict[tuple[str, str], list[tuple[int, str]]] = {}
     for rid, (league, block, key) in sorted(wanted.items()):
-        keys, ids = by_block.get((league, block), ([], []))
-        hits = process.extract(key, keys, scorer=fuzz.ratio, score_cutoff=levels.FIRM_FUZZY_MIN, limit=5) if keys else []
-        for uscc in sorted({ids[i] for _, _, i in hits}):
-            rids.append(rid)
-            cands.append(uscc)
+        if (league, block) in by_block:
+            queries.setdefault((league, block), []).append((rid, key))
+    found: dict[int, list[str]] = {}
+    for blk, items in queries.items():
+        keys, ids = by_block[blk]
+        # every query of the block against every register name of the block, in C++ on all cores;
+        # then the 5 best per query (ties in register order), as process.extract(limit=5) picks
+        scores = process.cdist([k for _, k in items], keys, scorer=fuzz.ratio,
+                               score_cutoff=levels.FIRM_FUZZY_MIN, workers=-1)
+        for (rid, _), row in zip(items, scores):
+            hit = np.flatnonzero(row >= levels.FIRM_FUZZY_MIN)
+            best = sorted(hit.tolist(), key=lambda i: (-row[i], i))[:5]
+            found[rid] = sorted({ids[i] for i in best})
+    rids, cands = [], []
+    for rid in sorted(found):
+        rids += [rid] * len(found[rid])
+        cands += found[rid]
     return pd.DataFrame({"rid": pd.Series(rids, dtype="int64"), "candidate": pd.Series(cands, dtype=object)})
 
 
@@ -147,6 +160,12 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, occurrences: str) -> None:
             FROM _f_pairs_name n JOIN _f_residue r ON r.rid = n.rid
         )
     """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _f_cand_occ AS
+        SELECT code, firm_name, region, person, source FROM _f_occ
+        WHERE code_valid AND code IN (SELECT candidate FROM _f_pairs_base)
+    """)
+    # (one scan of the ~20M-row occurrences for the candidates' rows, read twice below)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _f_cand_attrs AS
         SELECT code,
@@ -154,14 +173,13 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, occurrences: str) -> None:
                list(DISTINCT region ORDER BY region) FILTER (WHERE region IS NOT NULL) AS regions,
                count(DISTINCT person) AS n_persons,
                bool_or(source = '{levels.FIRM_REGISTER[0]}') AS registered
-        FROM _f_occ WHERE code_valid AND code IN (SELECT candidate FROM _f_pairs_base)
+        FROM _f_cand_occ
         GROUP BY code
     """)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _f_shared AS
         WITH cand_persons AS (
-            SELECT DISTINCT code, person FROM _f_occ
-            WHERE code_valid AND person IS NOT NULL AND code IN (SELECT candidate FROM _f_pairs_base)
+            SELECT DISTINCT code, person FROM _f_cand_occ WHERE person IS NOT NULL
         ),
         record_persons AS (SELECT rid, unnest(persons) AS person FROM _f_residue WHERE len(persons) > 0)
         SELECT p.pair_id, count(*) AS n_shared

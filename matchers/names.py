@@ -151,6 +151,11 @@ _REGION_PREFIXES = sorted(
     | set(_COUNTIES),
     key=len, reverse=True,
 )
+# The prefixes that can start a text, by its first character (longest first, as above): the
+# stripping loop runs on every register name of a block, so it must not try ~190 prefixes each.
+_PREFIXES_BY_FIRST = {}
+for _p in _REGION_PREFIXES:
+    _PREFIXES_BY_FIRST.setdefault(_p[0], []).append(_p)
 _LEGAL_FORMS = (("有限责任公司", "有限公司"), ("股份有限公司", "股份公司"))
 _BRACKETS = str.maketrans({"（": "(", "）": ")", "【": "(", "】": ")", "[": "(", "]": ")",
                            "〔": "(", "〕": ")"})
@@ -171,7 +176,7 @@ def normalise_firm_name(name: str | None) -> str | None:
     changed = True
     while changed:
         changed = False
-        for prefix in _REGION_PREFIXES:
+        for prefix in _PREFIXES_BY_FIRST.get(text[:1], ()):
             if text.startswith(prefix) and len(text) - len(prefix) >= 2:
                 text = text[len(prefix):]
                 changed = True
