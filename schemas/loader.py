@@ -115,7 +115,7 @@ def read_month(con, month: str, input_dir: Path, disabled=(), workdir: Path | No
 
 def _stage(con, src: Source, month: str, path: Path, res: ReadResult) -> FileLoad:
     name, m = src.name, month_start(month)
-    fl = FileLoad(name, path.name, sha256_of(path), res.fmt, res.encoding, res.rows_read,
+    fl = FileLoad(name, path.name, res.sha256 or sha256_of(path), res.fmt, res.encoding, res.rows_read,
                   extra_headers=res.extra_headers)
     present = {r[0] for r in con.execute(f"DESCRIBE _in_{name}").fetchall()}
     cols = [c.name if c.name in present else f"NULL::VARCHAR AS {c.name}" for c in src.columns]

@@ -9,10 +9,12 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import hashlib
 import io
 import os
 import re
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +45,7 @@ class ReadResult:
     rows_read: int                 # data rows in the file (incl. malformed ones)
     rejected: list[dict] = field(default_factory=list)   # malformed CSV lines: line, raw, error
     extra_headers: list[str] = field(default_factory=list)
+    sha256: str | None = None      # when the reader already hashed the file's bytes
 
 
 def _clean_header(h: str) -> str:
@@ -115,6 +118,50 @@ def detect_encoding(path: Path) -> tuple[str, int]:
     raise BadFile(path, "no supported encoding (UTF-8, UTF-8 BOM, GB18030): " + "; ".join(errors.values()))
 
 
+@dataclass
+class _Scan:
+    sha256: str | None = None
+    newlines: int = 0
+    problem: str | None = None      # why the bytes are not strict UTF-8 (None when they are)
+
+
+def _scan_utf8(path: Path, out: _Scan) -> None:
+    """One pass over the bytes: sha256, newline count, strict UTF-8 decode (runs in a thread
+    while DuckDB parses the same file; hashlib and file reads release the GIL)."""
+    h, dec, offset = hashlib.sha256(), codecs.getincrementaldecoder("utf-8")("strict"), 0
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(CHUNK):
+                h.update(chunk)
+                if NUL in chunk:
+                    out.problem = out.problem or f"NUL byte at offset {offset + chunk.index(NUL)}"
+                out.newlines += chunk.count(b"\n")
+                if out.problem is None:
+                    try:
+                        dec.decode(chunk)
+                    except UnicodeDecodeError as e:
+                        out.problem = f"invalid UTF-8 at offset {offset + e.start}"
+                offset += len(chunk)
+        if out.problem is None:
+            dec.decode(b"", final=True)
+    except UnicodeDecodeError:
+        out.problem = "ends in the middle of a character"
+    out.sha256 = h.hexdigest()
+
+
+def _head_is_utf8(path: Path) -> bool:
+    """The first CHUNK bytes decode as UTF-8 (a character cut at the chunk's end is fine)."""
+    with open(path, "rb") as f:
+        head = f.read(CHUNK)
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or NUL in head:
+        return False
+    try:
+        codecs.getincrementaldecoder("utf-8")("strict").decode(head, final=False)
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
 def _transcode(path: Path, enc: str, workdir: Path) -> Path:
     out = Path(tempfile.mkstemp(suffix=".csv", dir=workdir)[1])
     with open(path, "r", encoding=enc, newline="") as src, open(out, "w", encoding="utf-8", newline="") as dst:
@@ -124,7 +171,45 @@ def _transcode(path: Path, enc: str, workdir: Path) -> Path:
 
 
 def read_csv(con: duckdb.DuckDBPyConnection, source: Source, path: Path, table: str, workdir: Path) -> ReadResult:
-    enc, newlines = detect_encoding(path)
+    """UTF-8 files (nearly all) are parsed by DuckDB while a thread hashes and strictly decodes
+    the same bytes; any other file is detected whole first (detect_encoding) and transcoded."""
+    if path.stat().st_size and _head_is_utf8(path):
+        scan = _Scan()
+        worker = threading.Thread(target=_scan_utf8, args=(path, scan), daemon=True)
+        worker.start()
+        try:
+            res = _read_csv(con, source, path, table, workdir, None, None, worker, scan)
+        finally:
+            worker.join()
+        if res is not None:
+            return res
+    return _read_csv(con, source, path, table, workdir, *detect_encoding(path), None, None)
+
+
+def _read_csv(con, source: Source, path: Path, table: str, workdir: Path, enc: str | None,
+              newlines: int | None, worker: threading.Thread | None, scan: _Scan | None) -> ReadResult | None:
+    """Read with a known encoding, or (enc None) as UTF-8 checked by the scan thread: returns
+    None when that check fails, and the caller then detects the encoding over the whole file."""
+    def not_utf8_after_all() -> bool:
+        if worker is None:
+            return False
+        worker.join()
+        if scan.problem is not None:
+            con.execute(f"DROP TABLE IF EXISTS {table}__in")
+        return scan.problem is not None
+
+    if enc is None:
+        with open(path, "rb") as f:
+            enc = "utf-8-sig" if f.read(3) == b"\xef\xbb\xbf" else "utf-8"
+    try:
+        return _read_utf8_csv(con, source, path, table, workdir, enc, newlines, not_utf8_after_all, scan)
+    except BadFile:
+        if not_utf8_after_all():      # the bytes' encoding is the first thing to report
+            return None
+        raise
+
+
+def _read_utf8_csv(con, source, path, table, workdir, enc, newlines, not_utf8_after_all, scan):
     utf8_path = path if enc in ("utf-8", "utf-8-sig") else _transcode(path, enc, workdir)
     with open(utf8_path, "r", encoding="utf-8-sig", newline="") as f:
         first = f.readline()
@@ -140,7 +225,6 @@ def read_csv(con: duckdb.DuckDBPyConnection, source: Source, path: Path, table: 
     with open(path, "rb") as f:
         f.seek(max(0, path.stat().st_size - 1))
         ends_with_newline = f.read(1) == b"\n"
-    total_lines = newlines + (0 if ends_with_newline else 1)
     con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
     try:
         con.execute(
@@ -156,6 +240,11 @@ def read_csv(con: duckdb.DuckDBPyConnection, source: Source, path: Path, table: 
                       min(error_message) FROM reject_errors GROUP BY line ORDER BY line""").fetchall()
     except duckdb.Error as e:
         raise BadFile(path, f"unreadable CSV: {str(e).splitlines()[0]}") from None
+    if not_utf8_after_all():           # start again with the whole-file detection
+        return None
+    if scan is not None:
+        newlines = scan.newlines
+    total_lines = newlines + (0 if ends_with_newline else 1)
     rejected = [{"line": int(r[0]), "raw": r[1], "error": f"{r[2]}: {r[3]}"} for r in rejects]
     if rejected and rejected[-1]["line"] >= total_lines:
         raise BadFile(path, f"truncated: last line {rejected[-1]['line']} is incomplete ({rejected[-1]['error']})")
@@ -163,7 +252,8 @@ def read_csv(con: duckdb.DuckDBPyConnection, source: Source, path: Path, table: 
     _finish(con, table, f"{table}__in", names, header, mapping, extras, rejected, offset=2)
     if utf8_path != path:
         os.unlink(utf8_path)
-    return ReadResult(table, "csv", enc.replace("-sig", "-bom"), n_in + len(rejected), rejected, extras)
+    return ReadResult(table, "csv", enc.replace("-sig", "-bom"), n_in + len(rejected), rejected, extras,
+                      sha256=scan.sha256 if scan else None)
 
 
 def _finish(con, table, src, names, header, mapping, extras, rejected, offset):

@@ -77,6 +77,9 @@ def test_csv_encodings_give_the_same_canonical_rows(wh, tmp_path, encoding):
     assert staged(wh) == EXPECTED_STAGED
     assert quarantined(wh) == EXPECTED_QUARANTINE
     assert (fl.rows_read, fl.rows_loaded, fl.rows_quarantined) == (6, 3, 3)
+    import hashlib
+    sha = hashlib.sha256((folder / "employment_registration.csv").read_bytes()).hexdigest()
+    assert wh.execute("SELECT sha256 FROM load_files").fetchall() == [(sha,)]
     assert fl.encoding == {"utf-8": "utf-8", "utf-8-sig": "utf-8-bom", "gb18030": "gb18030", "gbk": "gb18030"}[encoding]
     raw = wh.execute("SELECT raw FROM quarantine WHERE source_line = 3").fetchone()[0]
     assert "1.50102E+17" in raw and "王小明" in raw        # raw values kept as received
@@ -307,3 +310,20 @@ def test_gate_judges_every_staged_row_not_a_sample(wh, tmp_path):
                   SELECT * FROM stg_employment_registration WHERE source_line = 100""")
     with pytest.raises(GateFailed, match=r"expect_column_pair_values_to_be_equal"):
         validate_month(wh, "2026-10")
+
+
+def test_gb18030_file_whose_first_megabytes_are_ascii(wh, tmp_path):
+    """The encoding is judged on every byte: a GB18030 export that starts with 8+ MB of plain ASCII
+    (English headers, empty text columns) must not be read as UTF-8 because its head is."""
+    from schemas.readers import CHUNK
+    folder = tmp_path / "in"
+    folder.mkdir()
+    header = [c.name for c in ER.columns]
+    ascii_row = ["11010519491231002X", "Zhang", "", "2026-10-15", "", "", "", "", "150102", ""]
+    n_ascii = CHUNK // len(",".join(ascii_row)) + 10
+    rows = [ascii_row] * n_ascii + [["11010519491231003X", "巴特尔", "失业登记", "2026-10-15", "", "", "", "", "150102", ""]]
+    write_csv(folder / "employment_registration.csv", rows, header=header, encoding="gb18030")
+    (fl,) = load_er(wh, folder)
+    assert fl.encoding == "gb18030"
+    assert (fl.rows_read, fl.rows_loaded, fl.rows_quarantined) == (n_ascii + 1, 1, n_ascii)
+    assert wh.execute("SELECT name FROM stg_employment_registration").fetchall() == [("巴特尔",)]
