@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,32 +86,104 @@ def _check_snapshot(con, src: Source, month: str, rows: int, path: Path) -> None
                             f"of the previous snapshot's {prev[0]}: refusing to replace the roster")
 
 
-def read_month(con, month: str, input_dir: Path, disabled=(), workdir: Path | None = None):
-    """Phase 1: read and check every file of the month into temp tables. Raises LoadFailed."""
+XLSX_WORKER_BYTES = 2 << 20    # sheets this big are parsed by openpyxl in a worker process
+
+
+class _Pending:
+    """An xlsx sheet being parsed by a worker process; `result` puts it into its temp table."""
+
+    def __init__(self, src: Source, path: Path, workdir: Path):
+        from schemas import xlsx_worker
+        self.src, self.path = src, path
+        self.out = Path(tempfile.mkstemp(suffix=".arrow", dir=workdir)[1])
+        self.proc = xlsx_worker.start(src.name, path, self.out)
+
+    def result(self, con) -> ReadResult:
+        from schemas import xlsx_worker
+        from schemas.readers import xlsx_into
+        t0 = time.perf_counter()
+        res = xlsx_into(con, self.src, self.path, f"_in_{self.src.name}",
+                        xlsx_worker.collect(self.proc, self.path, self.out))
+        log.info("read %s: %d rows (parsed by a worker process; waited %.1fs)", self.path.name,
+                 res.rows_read, time.perf_counter() - t0)
+        return res
+
+    def cancel(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.out.unlink(missing_ok=True)
+
+
+def read_month(con, month: str, input_dir: Path, disabled=(), workdir: Path | None = None,
+               in_background: bool = True):
+    """Phase 1: read and check every file of the month into temp tables. Raises LoadFailed.
+
+    Big xlsx sheets are parsed by worker processes (openpyxl is pure Python, ~20 s a regional
+    month) while this process reads and stages the CSVs; they come back as _Pending and are
+    checked before the month commits (`finish_reads`).
+    """
     input_dir = Path(input_dir)
     if not input_dir.is_dir():
         raise LoadFailed(month, [f"input folder {input_dir} does not exist"])
     problems, reads = [], {}
     workdir = workdir or Path(tempfile.gettempdir())
+    found = {}
     for name, src in SOURCES.items():
         if name in disabled:
             continue
         try:
             path = find_file(input_dir, name)
-            if path is None:
-                if src.required:
-                    problems.append(f"missing required source {name} ({src.title}): expected "
-                                    f"{name}.csv, {name}.xlsx or {name}.parquet in {input_dir} "
-                                    f"(or switch it off with --without {name})")
-                continue
-            res = read_file(con, src, path, f"_in_{name}", workdir)
-            _check_snapshot(con, src, month, res.rows_read, path)
-            reads[name] = (path, res)
         except BadFile as e:
             problems.append(f"{name}: {e}")
+            continue
+        if path is None:
+            if src.required:
+                problems.append(f"missing required source {name} ({src.title}): expected "
+                                f"{name}.csv, {name}.xlsx or {name}.parquet in {input_dir} "
+                                f"(or switch it off with --without {name})")
+            continue
+        found[name] = path
+    if in_background:
+        for name, path in found.items():
+            if path.suffix.lower() == ".xlsx" and path.stat().st_size >= XLSX_WORKER_BYTES:
+                reads[name] = (path, _Pending(SOURCES[name], path, workdir))
+    try:
+        for name, path in found.items():
+            if name in reads:
+                continue
+            try:
+                t0 = time.perf_counter()
+                res = read_file(con, SOURCES[name], path, f"_in_{name}", workdir)
+                log.info("read %s: %d rows in %.1fs", path.name, res.rows_read, time.perf_counter() - t0)
+                _check_snapshot(con, SOURCES[name], month, res.rows_read, path)
+                reads[name] = (path, res)
+            except BadFile as e:
+                problems.append(f"{name}: {e}")
+    except BaseException:
+        for _, res in reads.values():
+            if isinstance(res, _Pending):
+                res.cancel()
+        raise
     if problems:
+        problems += finish_reads(con, month, reads)[1]
         raise LoadFailed(month, problems)
     return reads
+
+
+def finish_reads(con, month: str, reads: dict) -> tuple[dict, list[str]]:
+    """Wait for the sheets parsed in the worker; returns (reads, problems)."""
+    problems = []
+    for name, (path, res) in list(reads.items()):
+        if isinstance(res, _Pending):
+            try:
+                res = res.result(con)
+                _check_snapshot(con, SOURCES[name], month, res.rows_read, path)
+                reads[name] = (path, res)
+            except BadFile as e:
+                problems.append(f"{name}: {e}")
+                del reads[name]
+    return reads, problems
 
 
 def _stage(con, src: Source, month: str, path: Path, res: ReadResult) -> FileLoad:
@@ -214,6 +287,15 @@ def load_month(con, month: str, input_dir: Path, disabled=()) -> list[FileLoad]:
     """Load a month's extracts; re-loading a month replaces exactly that month's rows."""
     ensure_tables(con)
     reads = read_month(con, month, input_dir, disabled)
+    try:
+        return _load_month(con, month, reads)
+    finally:
+        for _, res in reads.values():
+            if isinstance(res, _Pending):
+                res.cancel()
+
+
+def _load_month(con, month: str, reads: dict) -> list[FileLoad]:
     m = month_start(month)
     loads = []
     con.execute("BEGIN TRANSACTION")
@@ -224,14 +306,24 @@ def load_month(con, month: str, input_dir: Path, disabled=()) -> list[FileLoad]:
             con.execute(f"UPDATE stg_{name} SET superseded_in = NULL WHERE superseded_in = ?", [m])
         con.execute("DELETE FROM quarantine WHERE extract_month = ?", [m])
         con.execute("DELETE FROM load_files WHERE extract_month = ?", [m])
-        for name, (path, res) in reads.items():
+        ready = [n for n, (_, res) in reads.items() if not isinstance(res, _Pending)]
+        for name in ready + [n for n in reads if n not in ready]:   # worker-parsed sheets last
+            if name not in ready:
+                reads, problems = finish_reads(con, month, reads)
+                if problems:
+                    raise LoadFailed(month, problems)
+            path, res = reads[name]
+            t0 = time.perf_counter()
             fl = _stage(con, SOURCES[name], month, path, res)
-            log.info("loaded %s: read %d, loaded %d, quarantined %d", path.name, fl.rows_read,
-                     fl.rows_loaded, fl.rows_quarantined)
+            log.info("loaded %s: read %d, loaded %d, quarantined %d in %.1fs", path.name, fl.rows_read,
+                     fl.rows_loaded, fl.rows_quarantined, time.perf_counter() - t0)
             loads.append(fl)
+        loads.sort(key=lambda fl: list(SOURCES).index(fl.source))
+        t0 = time.perf_counter()
         for name in SOURCES:
             mark_superseded(con, SOURCES[name], month)
         con.execute("COMMIT")
+        log.info("supersession marked and month committed in %.1fs", time.perf_counter() - t0)
     except BaseException:
         con.execute("ROLLBACK")
         raise

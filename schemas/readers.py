@@ -36,6 +36,9 @@ class BadFile(Exception):
         self.path, self.problem = str(path), problem
         super().__init__(f"{Path(path).name}: {problem}")
 
+    def __reduce__(self):          # raised in the xlsx worker process, re-raised here
+        return BadFile, (self.path, self.problem)
+
 
 @dataclass
 class ReadResult:
@@ -294,8 +297,20 @@ def _cell_text(v) -> str | None:
     return str(v)
 
 
-def read_xlsx(con, source: Source, path: Path, table: str, workdir: Path) -> ReadResult:
+@dataclass
+class ParsedSheet:
+    """An xlsx sheet as text columns c0..cN plus `__line`: what a worker process hands back."""
+    arrow: pa.Table
+    header: list[str]
+    mapping: dict[str, str]
+    extras: list[str]
+
+
+def parse_xlsx(source_name: str, path: str | Path) -> ParsedSheet:
+    """Pure Python (openpyxl), no warehouse: runs in a worker process for big sheets."""
     import openpyxl
+    from schemas.sources import SOURCES
+    source, path = SOURCES[source_name], Path(path)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises many types for a broken zip
@@ -339,18 +354,29 @@ def read_xlsx(con, source: Source, path: Path, table: str, workdir: Path) -> Rea
     wb.close()
     arrow = pa.table({**{n: pa.array(col, pa.string()) for n, col in zip(names, data)},
                       "__line": pa.array(lines, pa.int64())})
-    con.register(f"{table}__arrow", arrow)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {table}__in AS SELECT * FROM {table}__arrow ORDER BY __line")
-    con.unregister(f"{table}__arrow")
+    return ParsedSheet(arrow, header, mapping, extras)
+
+
+def xlsx_into(con, source: Source, path: Path, table: str, parsed: ParsedSheet) -> ReadResult:
+    """A parsed sheet into the temp table `table` (canonical names, source_line, extra_columns)."""
+    arrow, header, mapping, extras = parsed.arrow, parsed.header, parsed.mapping, parsed.extras
+    names = [f"c{i}" for i in range(len(header))]
     cols = [f"{_q(n)} AS {_q(mapping[h])}" for n, h in zip(names, header) if h in mapping]
-    extra = ", ".join(f"'{h}': {_q(n)}" for n, h in zip(names, header) if h in extras)
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {table} AS
-            SELECT {', '.join(cols)}, __line AS source_line,
-                   {f"to_json({{{extra}}})" if extra else "NULL::JSON"} AS extra_columns
-            FROM {table}__in ORDER BY __line""")
-    con.execute(f"DROP TABLE {table}__in")
-    return ReadResult(table, "xlsx", None, len(lines), [], extras)
+    extra = ", ".join(f"'{h.replace(chr(39), chr(39) * 2)}': {_q(n)}" for n, h in zip(names, header) if h in extras)
+    con.register(f"{table}__arrow", arrow)
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {table} AS
+                SELECT {', '.join(cols)}, __line AS source_line,
+                       {f"to_json({{{extra}}})" if extra else "NULL::JSON"} AS extra_columns
+                FROM {table}__arrow ORDER BY __line""")
+    finally:
+        con.unregister(f"{table}__arrow")
+    return ReadResult(table, "xlsx", None, arrow.num_rows, [], extras)
+
+
+def read_xlsx(con, source: Source, path: Path, table: str, workdir: Path) -> ReadResult:
+    return xlsx_into(con, source, path, table, parse_xlsx(source.name, path))
 
 
 def read_parquet(con, source: Source, path: Path, table: str, workdir: Path) -> ReadResult:

@@ -327,3 +327,32 @@ def test_gb18030_file_whose_first_megabytes_are_ascii(wh, tmp_path):
     assert fl.encoding == "gb18030"
     assert (fl.rows_read, fl.rows_loaded, fl.rows_quarantined) == (n_ascii + 1, 1, n_ascii)
     assert wh.execute("SELECT name FROM stg_employment_registration").fetchall() == [("巴特尔",)]
+
+
+def test_big_sheets_parsed_in_a_worker_process_load_the_same_rows(wh, tmp_path, monkeypatch):
+    """Above XLSX_WORKER_BYTES a sheet is parsed by openpyxl in a spawned worker while the CSVs
+    load: same rows, same quarantine; a bad sheet there still fails the whole month, unwritten."""
+    import schemas.loader as loader
+    folder = tmp_path / "in"
+    folder.mkdir()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(HEADER)
+    for r in ROWS:
+        ws.append(r)
+    wb.save(folder / "employment_registration.xlsx")
+    (inline,) = load_er(wh, folder)
+    inline_rows, inline_quarantine = staged(wh), quarantined(wh)
+    monkeypatch.setattr(loader, "XLSX_WORKER_BYTES", 0)
+    (worker,) = load_er(wh, folder)
+    assert (worker.rows_read, worker.rows_loaded, worker.rows_quarantined) == \
+        (inline.rows_read, inline.rows_loaded, inline.rows_quarantined) == (6, 3, 3)
+    assert staged(wh) == inline_rows and quarantined(wh) == inline_quarantine
+    # a sheet missing a required column, found by the worker: the month is not touched
+    wb = openpyxl.Workbook()
+    wb.active.append([h for h in HEADER if h != "登记日期"])
+    wb.active.append(["11010519491231002X", "张伟", "失业登记"])
+    wb.save(folder / "employment_registration.xlsx")
+    with pytest.raises(LoadFailed, match="employment_registration.xlsx: missing required column.*登记日期"):
+        load_er(wh, folder)
+    assert staged(wh) == inline_rows
