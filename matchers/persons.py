@@ -267,9 +267,12 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, occurrences: str) -> None:
             SELECT rid, raw_id, name FROM _p_residue r
             WHERE name IS NOT NULL AND NOT EXISTS (SELECT 1 FROM _p_pairs_edit e WHERE e.raw = r.raw_id)
         ),
+        -- name and birth date together restrict the ~20M-row scan (a common name alone does not)
+        need_keys AS (SELECT DISTINCT name, substr(raw_id, 7, 8) AS birth FROM need),
         valid_named AS (
-            SELECT DISTINCT id, name FROM _p_occ
-            WHERE id_valid AND name IN (SELECT name FROM need)
+            SELECT DISTINCT o.id, o.name FROM _p_occ o
+            SEMI JOIN need_keys k ON k.name = o.name AND k.birth = substr(o.id, 7, 8)
+            WHERE o.id_valid
         )
         SELECT n.rid, v.id AS candidate
         FROM need n JOIN valid_named v ON v.name = n.name AND substr(v.id, 7, 8) = substr(n.raw_id, 7, 8)

@@ -17,6 +17,7 @@ expectation.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -58,11 +59,18 @@ def _context():
     return ctx
 
 
-def row_expectations(src: Source) -> list:
-    """Expectations that hold row by row (validated on every batch)."""
+def _tag(expectations: list, src: Source) -> list:
+    for e in expectations:
+        e.meta = {**(e.meta or {}), "source": src.name}
+    return expectations
+
+
+def row_expectations(src: Source, prefix: str = "") -> list:
+    """Expectations that hold row by row, on columns `<prefix><column>`."""
     import great_expectations.expectations as gxe
     out = []
     for c in src.columns:
+        c = dataclasses.replace(c, name=prefix + c.name)
         out.append(gxe.ExpectColumnToExist(column=c.name))
         if c.required:
             out.append(gxe.ExpectColumnValuesToNotBeNull(column=c.name))
@@ -77,24 +85,24 @@ def row_expectations(src: Source) -> list:
         if c.kind in ("date", "month"):
             out.append(gxe.ExpectColumnValuesToBeBetween(column=c.name, min_value="1900-01-01",
                                                          max_value="2100-12-31"))
-    return out
+    return _tag(out, src)
 
 
-def table_expectations(src: Source, rows_read: int, prev_rows: int | None) -> list:
+def table_expectations(src: Source, rows_read: int, prev_rows: int | None, prefix: str = "") -> list:
     """Expectations on the whole month of a source (validated on its one-row counts frame)."""
     import great_expectations.expectations as gxe
     floor = math.ceil(rows_read * (1 - MAX_QUARANTINE_SHARE)) if rows_read >= MIN_ROWS_FOR_SHARE else 0
     out = [gxe.ExpectColumnValuesToBeBetween(
-        column="rows_loaded", min_value=floor, max_value=rows_read,
+        column=prefix + "rows_loaded", min_value=floor, max_value=rows_read,
         meta={"why": f"quarantine share ≤ {MAX_QUARANTINE_SHARE:.0%} of {rows_read} rows read"})]
     if src.key:
         out.append(gxe.ExpectColumnPairValuesToBeEqual(
-            column_A="distinct_keys", column_B="rows_loaded", meta={"why": "key " + ",".join(src.key) + " unique"}))
+            column_A=prefix + "distinct_keys", column_B=prefix + "rows_loaded", meta={"why": "key " + ",".join(src.key) + " unique"}))
     if src.kind == "snapshot" and prev_rows:
         out.append(gxe.ExpectColumnValuesToBeBetween(
-            column="rows_loaded", min_value=math.ceil(prev_rows * SNAPSHOT_MIN_RATIO),
+            column=prefix + "rows_loaded", min_value=math.ceil(prev_rows * SNAPSHOT_MIN_RATIO),
             meta={"why": f"snapshot not collapsing vs last month's {prev_rows} rows"}))
-    return out
+    return _tag(out, src)
 
 
 def _run(ctx, name: str, expectations: list, frame):
@@ -109,10 +117,13 @@ def _run(ctx, name: str, expectations: list, frame):
 PERSONAL_KINDS = ("id", "id_or_uscc", "name", "phone")
 
 
-def _describe(er, src: Source | None = None) -> tuple[str, str]:
+def _describe(er) -> tuple[str, str, str]:
+    """(source, label, observed) of one expectation result; columns are `<source>__<column>`."""
     cfg = er.expectation_config
+    src = SOURCES[(cfg.meta or {})["source"]]
     col = cfg.kwargs.get("column")
-    personal = src is not None and col in {c.name for c in src.columns if c.kind in PERSONAL_KINDS}
+    col = col.split("__", 1)[1] if col else None
+    personal = col in {c.name for c in src.columns if c.kind in PERSONAL_KINDS}
     label = cfg.type + (f"({col})" if col else "")
     res = er.result or {}
     if "observed_value" in res:
@@ -121,7 +132,7 @@ def _describe(er, src: Source | None = None) -> tuple[str, str]:
         observed = f"{res.get('unexpected_count', 0)} unexpected"
         if res.get("partial_unexpected_list") and not personal:   # never quote an ID, name or phone
             observed += f", e.g. {res['partial_unexpected_list'][:3]}"
-    return label, observed
+    return src.name, label, observed
 
 
 def value_classes_sql(c, table: str) -> str:
@@ -137,17 +148,21 @@ def value_classes_sql(c, table: str) -> str:
     return f"SELECT any_value({c.name}) FROM {table} WHERE extract_month = $m GROUP BY {feature}"
 
 
-def value_classes_frame(con, src: Source, m):
-    """One frame holding each column's class representatives (padded by repeating a value of the
-    same column, which changes no row-level verdict)."""
-    import pandas as pd
+def value_classes(con, src: Source, m) -> dict:
+    """Each column's class representatives (a pandas Series per column)."""
     columns = {}
     for c in src.columns:
         with warnings.catch_warnings():   # DuckDB warns that DB-API Arrow output copies: fine here
             warnings.simplefilter("ignore")
-            values = con.execute(value_classes_sql(c, f"stg_{src.name}"), {"m": m}
-                                 ).to_arrow_table().column(0).to_pandas()
-        columns[c.name] = values
+            columns[c.name] = con.execute(value_classes_sql(c, f"stg_{src.name}"), {"m": m}
+                                          ).to_arrow_table().column(0).to_pandas()
+    return columns
+
+
+def padded_frame(columns: dict):
+    """One frame of unequal columns, each padded by repeating one of its own values (which
+    changes no row-level verdict)."""
+    import pandas as pd
     height = max((len(v) for v in columns.values()), default=0)
     frame = {}
     for name, v in columns.items():
@@ -164,42 +179,40 @@ def counts_frame(con, src: Source, m):
                            FROM stg_{src.name} WHERE extract_month = ?""", [m]).df()
 
 
-def validate_source(con, src: Source, month: str, ctx=None) -> list[Check]:
-    m = month_start(month)
-    ctx = ctx or _context()
-    lf = con.execute("SELECT rows_read FROM load_files WHERE source = ? AND extract_month = ?",
-                     [src.name, m]).fetchall()
-    if not lf:
-        return []
-    lf = lf[0]
-    prev = con.execute("""SELECT rows_read FROM load_files WHERE source = ? AND extract_month < ?
-                          ORDER BY extract_month DESC LIMIT 1""", [src.name, m]).fetchall()
-    prev = prev[0] if prev else None
-    checks: dict[str, Check] = {}
-
-    def absorb(result, batch_no):
-        for er in result.results:
-            label, observed = _describe(er, src)
-            why = (er.expectation_config.meta or {}).get("why", "")
-            old = checks.get(label)
-            if old is None or (old.success and not er.success):
-                checks[label] = Check(src.name, label, er.success, observed, why)
-
-    absorb(_run(ctx, f"{src.name}_values", row_expectations(src), value_classes_frame(con, src, m)), 1)
-    absorb(_run(ctx, f"{src.name}_table", table_expectations(src, lf[0], prev[0] if prev else None),
-                counts_frame(con, src, m)), 0)
-    return list(checks.values())
-
-
 def validate_month(con, month: str, raise_on_failure: bool = True) -> list[Check]:
     """Run every source's suite over every staged row of the month; record results."""
     m = month_start(month)
     con.execute("""CREATE TABLE IF NOT EXISTS gate_results (extract_month DATE, source VARCHAR,
                    expectation VARCHAR, success BOOLEAN, observed VARCHAR, detail VARCHAR)""")
-    ctx = _context()
-    results = []
+    # Every source's columns go into one frame (`<source>__<column>`) and every source's counts
+    # into one row, so GX runs two validations a month instead of two per source.
+    values, counts, row_exps, table_exps = {}, {}, [], []
     for src in SOURCES.values():
-        results += validate_source(con, src, month, ctx)
+        lf = con.execute("SELECT rows_read FROM load_files WHERE source = ? AND extract_month = ?",
+                         [src.name, m]).fetchall()
+        if not lf:
+            continue
+        prev = con.execute("""SELECT rows_read FROM load_files WHERE source = ? AND extract_month < ?
+                              ORDER BY extract_month DESC LIMIT 1""", [src.name, m]).fetchall()
+        prefix = f"{src.name}__"
+        values.update({prefix + c: v for c, v in value_classes(con, src, m).items()})
+        counts.update({prefix + c: v for c, v in counts_frame(con, src, m).items()})
+        row_exps += row_expectations(src, prefix)
+        table_exps += table_expectations(src, lf[0][0], prev[0][0] if prev else None, prefix)
+    checks: dict[tuple[str, str], Check] = {}
+    if row_exps:
+        import pandas as pd
+        ctx = _context()
+        for name, exps, frame in (("values", row_exps, padded_frame(values)),
+                                  ("table", table_exps, pd.DataFrame(counts))):
+            for er in _run(ctx, name, exps, frame).results:
+                source, label, observed = _describe(er)
+                why = (er.expectation_config.meta or {}).get("why", "")
+                old = checks.get((source, label))
+                if old is None or (old.success and not er.success):
+                    checks[(source, label)] = Check(source, label, er.success, observed, why)
+    order = list(SOURCES)
+    results = sorted(checks.values(), key=lambda c: order.index(c.source))
     con.execute("BEGIN TRANSACTION")
     con.execute("DELETE FROM gate_results WHERE extract_month = ?", [m])
     if results:
