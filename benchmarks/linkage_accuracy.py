@@ -171,6 +171,8 @@ def run_generator_output(data: Path, month: str, db: str, reuse: bool = False) -
     stats = link_month(con, month)
     t2 = time.perf_counter()
     truth = data / "truth" / "record_truth.parquet"
+    if not truth.exists():     # SYNTH_TRUTH_PARTS=1 leaves the truth in parts
+        truth = data / "truth" / "record_truth" / "*.parquet"
     cols = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{truth}')").fetchall()}
     # noise: ';'-joined kinds of the ID cell and its name cell; split into the ID kind and the name kind
     noise = "coalesce(noise, '')" if "noise" in cols else "''"
