@@ -115,8 +115,7 @@ class _Pending:
         self.out.unlink(missing_ok=True)
 
 
-def read_month(con, month: str, input_dir: Path, disabled=(), workdir: Path | None = None,
-               in_background: bool = True):
+def read_month(con, month: str, input_dir: Path, disabled=(), workdir: Path | None = None):
     """Phase 1: read and check every file of the month into temp tables. Raises LoadFailed.
 
     Big xlsx sheets are parsed by worker processes (openpyxl is pure Python, ~20 s a regional
@@ -144,10 +143,9 @@ def read_month(con, month: str, input_dir: Path, disabled=(), workdir: Path | No
                                 f"(or switch it off with --without {name})")
             continue
         found[name] = path
-    if in_background:
-        for name, path in found.items():
-            if path.suffix.lower() == ".xlsx" and path.stat().st_size >= XLSX_WORKER_BYTES:
-                reads[name] = (path, _Pending(SOURCES[name], path, workdir))
+    for name, path in found.items():
+        if path.suffix.lower() == ".xlsx" and path.stat().st_size >= XLSX_WORKER_BYTES:
+            reads[name] = (path, _Pending(SOURCES[name], path, workdir))
     try:
         for name, path in found.items():
             if name in reads:
@@ -161,18 +159,22 @@ def read_month(con, month: str, input_dir: Path, disabled=(), workdir: Path | No
             except BadFile as e:
                 problems.append(f"{name}: {e}")
     except BaseException:
-        for _, res in reads.values():
-            if isinstance(res, _Pending):
-                res.cancel()
+        _cancel_pending(reads)
         raise
     if problems:
-        problems += finish_reads(con, month, reads)[1]
+        problems += finish_reads(con, month, reads)
         raise LoadFailed(month, problems)
     return reads
 
 
-def finish_reads(con, month: str, reads: dict) -> tuple[dict, list[str]]:
-    """Wait for the sheets parsed in the worker; returns (reads, problems)."""
+def _cancel_pending(reads: dict) -> None:
+    for _, res in reads.values():
+        if isinstance(res, _Pending):
+            res.cancel()
+
+
+def finish_reads(con, month: str, reads: dict) -> list[str]:
+    """Replace each sheet parsed by a worker in `reads` by its read result; returns the problems."""
     problems = []
     for name, (path, res) in list(reads.items()):
         if isinstance(res, _Pending):
@@ -183,7 +185,7 @@ def finish_reads(con, month: str, reads: dict) -> tuple[dict, list[str]]:
             except BadFile as e:
                 problems.append(f"{name}: {e}")
                 del reads[name]
-    return reads, problems
+    return problems
 
 
 def _stage(con, src: Source, month: str, path: Path, res: ReadResult) -> FileLoad:
@@ -203,12 +205,10 @@ def _stage(con, src: Source, month: str, path: Path, res: ReadResult) -> FileLoa
     if src.key:
         key = ", ".join(src.key)
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _dups_{name} AS
-            WITH hashed AS (SELECT source_line, hash({key}) AS h FROM _typed_{name} WHERE _problem = ''),
-            repeated AS (SELECT h FROM hashed GROUP BY h HAVING count(*) > 1),
-            candidates AS (SELECT t.* FROM _typed_{name} t JOIN hashed USING (source_line)
-                           WHERE hashed.h IN (SELECT h FROM repeated)),
+            WITH repeated AS (SELECT hash({key}) AS h FROM _typed_{name} WHERE _problem = ''
+                              GROUP BY h HAVING count(*) > 1),
             versions AS (SELECT source_line, max(source_line) OVER (PARTITION BY {key}) AS superseded_by
-                         FROM candidates)
+                         FROM _typed_{name} WHERE _problem = '' AND hash({key}) IN (SELECT h FROM repeated))
             SELECT source_line, superseded_by FROM versions WHERE source_line <> superseded_by""")
     else:
         con.execute(f"CREATE OR REPLACE TEMP TABLE _dups_{name} AS SELECT NULL::BIGINT AS source_line, NULL::BIGINT AS superseded_by WHERE false")
@@ -290,9 +290,7 @@ def load_month(con, month: str, input_dir: Path, disabled=()) -> list[FileLoad]:
     try:
         return _load_month(con, month, reads)
     finally:
-        for _, res in reads.values():
-            if isinstance(res, _Pending):
-                res.cancel()
+        _cancel_pending(reads)
 
 
 def _load_month(con, month: str, reads: dict) -> list[FileLoad]:
@@ -306,18 +304,17 @@ def _load_month(con, month: str, reads: dict) -> list[FileLoad]:
             con.execute(f"UPDATE stg_{name} SET superseded_in = NULL WHERE superseded_in = ?", [m])
         con.execute("DELETE FROM quarantine WHERE extract_month = ?", [m])
         con.execute("DELETE FROM load_files WHERE extract_month = ?", [m])
-        ready = [n for n, (_, res) in reads.items() if not isinstance(res, _Pending)]
-        for name in ready + [n for n in reads if n not in ready]:   # worker-parsed sheets last
-            if name not in ready:
-                reads, problems = finish_reads(con, month, reads)
-                if problems:
-                    raise LoadFailed(month, problems)
-            path, res = reads[name]
-            t0 = time.perf_counter()
-            fl = _stage(con, SOURCES[name], month, path, res)
-            log.info("loaded %s: read %d, loaded %d, quarantined %d in %.1fs", path.name, fl.rows_read,
-                     fl.rows_loaded, fl.rows_quarantined, time.perf_counter() - t0)
-            loads.append(fl)
+        pending = [n for n, (_, res) in reads.items() if isinstance(res, _Pending)]
+        for batch in ([n for n in reads if n not in pending], pending):   # worker-parsed sheets last
+            if batch is pending and (problems := finish_reads(con, month, reads)):
+                raise LoadFailed(month, problems)
+            for name in batch:
+                path, res = reads[name]
+                t0 = time.perf_counter()
+                fl = _stage(con, SOURCES[name], month, path, res)
+                log.info("loaded %s: read %d, loaded %d, quarantined %d in %.1fs", path.name, fl.rows_read,
+                         fl.rows_loaded, fl.rows_quarantined, time.perf_counter() - t0)
+                loads.append(fl)
         loads.sort(key=lambda fl: list(SOURCES).index(fl.source))
         t0 = time.perf_counter()
         for name in SOURCES:

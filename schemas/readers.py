@@ -80,76 +80,87 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+@dataclass
+class _Bytes:
+    """What one strict pass over a file's bytes found."""
+    newlines: int = 0
+    problem: str | None = None     # 'binary', 'invalid' or 'truncated' (None: every byte decoded)
+    offset: int = 0                # where the problem is
+    sha256: str | None = None      # when asked for and there was no problem
+
+
+def _scan_bytes(path: Path, enc: str, digest: bool = False) -> _Bytes:
+    """Decode every byte strictly in `enc`, counting newlines (and hashing); stops at the first problem."""
+    out, dec, h = _Bytes(), codecs.getincrementaldecoder(enc)("strict"), hashlib.sha256() if digest else None
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            if NUL in chunk:
+                out.problem, out.offset = "binary", out.offset + chunk.index(NUL)
+                return out
+            try:
+                dec.decode(chunk)
+            except UnicodeDecodeError as e:
+                out.problem, out.offset = "invalid", out.offset + e.start
+                return out
+            if h:
+                h.update(chunk)
+            out.newlines += chunk.count(b"\n")
+            out.offset += len(chunk)
+    try:
+        dec.decode(b"", final=True)
+    except UnicodeDecodeError:
+        out.problem = "truncated"
+        return out
+    out.sha256 = h.hexdigest() if h else None
+    return out
+
+
 def detect_encoding(path: Path) -> tuple[str, int]:
     """Return (encoding, newline count). UTF-8 (with or without BOM) or GB18030, else BadFile.
 
     The whole file is decoded strictly (cheap next to loading it), so a wrong guess can't
     slip through on a late byte.
     """
-    size = path.stat().st_size
-    if size == 0:
+    if path.stat().st_size == 0:
         raise BadFile(path, "empty file (0 bytes)")
     with open(path, "rb") as f:
         head = f.read(4)
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
         raise BadFile(path, "UTF-16 encoded: supported encodings are UTF-8, UTF-8 with BOM, GB18030/GBK")
-    errors = {}
+    errors = []
     for enc in ("utf-8", "gb18030"):
-        dec = codecs.getincrementaldecoder(enc)("strict")
-        newlines, offset = 0, 0
-        try:
-            with open(path, "rb") as f:
-                while chunk := f.read(CHUNK):
-                    if NUL in chunk:
-                        at = offset + chunk.index(NUL)
-                        raise BadFile(path, f"binary content (NUL byte at offset {at}): not a CSV text file")
-                    dec.decode(chunk)
-                    newlines += chunk.count(b"\n")
-                    offset += len(chunk)
-                try:
-                    dec.decode(b"", final=True)
-                except UnicodeDecodeError:
-                    if enc == "utf-8" and not errors:
-                        raise BadFile(path, f"truncated: the file ends in the middle of a character (byte {offset})") from None
-                    raise
-        except UnicodeDecodeError as e:
-            errors[enc] = f"{enc}: invalid byte at offset {offset + e.start}"
+        scan = _scan_bytes(path, enc)
+        if scan.problem == "binary":
+            raise BadFile(path, f"binary content (NUL byte at offset {scan.offset}): not a CSV text file")
+        if scan.problem == "truncated" and enc == "utf-8":
+            raise BadFile(path, f"truncated: the file ends in the middle of a character (byte {scan.offset})")
+        if scan.problem:
+            errors.append(f"{enc}: invalid byte at offset {scan.offset}")
             continue
         if enc == "utf-8":
-            return ("utf-8-sig" if head[:3] == b"\xef\xbb\xbf" else "utf-8"), newlines
-        return enc, newlines
-    raise BadFile(path, "no supported encoding (UTF-8, UTF-8 BOM, GB18030): " + "; ".join(errors.values()))
+            return ("utf-8-sig" if head[:3] == b"\xef\xbb\xbf" else "utf-8"), scan.newlines
+        return enc, scan.newlines
+    raise BadFile(path, "no supported encoding (UTF-8, UTF-8 BOM, GB18030): " + "; ".join(errors))
 
 
-@dataclass
-class _Scan:
-    sha256: str | None = None
-    newlines: int = 0
-    problem: str | None = None      # why the bytes are not strict UTF-8 (None when they are)
+class _Utf8Check(threading.Thread):
+    """The whole-file UTF-8 pass (with the sha256), run while DuckDB parses the same file:
+    hashlib and file reads release the GIL."""
+
+    def __init__(self, path: Path):
+        super().__init__(daemon=True)
+        self.path, self.result = path, None
+
+    def run(self):
+        self.result = _scan_bytes(self.path, "utf-8", digest=True)
+
+    def outcome(self) -> _Bytes:
+        self.join()
+        return self.result
 
 
-def _scan_utf8(path: Path, out: _Scan) -> None:
-    """One pass over the bytes: sha256, newline count, strict UTF-8 decode (runs in a thread
-    while DuckDB parses the same file; hashlib and file reads release the GIL)."""
-    h, dec, offset = hashlib.sha256(), codecs.getincrementaldecoder("utf-8")("strict"), 0
-    try:
-        with open(path, "rb") as f:
-            while chunk := f.read(CHUNK):
-                h.update(chunk)
-                if NUL in chunk:
-                    out.problem = out.problem or f"NUL byte at offset {offset + chunk.index(NUL)}"
-                out.newlines += chunk.count(b"\n")
-                if out.problem is None:
-                    try:
-                        dec.decode(chunk)
-                    except UnicodeDecodeError as e:
-                        out.problem = f"invalid UTF-8 at offset {offset + e.start}"
-                offset += len(chunk)
-        if out.problem is None:
-            dec.decode(b"", final=True)
-    except UnicodeDecodeError:
-        out.problem = "ends in the middle of a character"
-    out.sha256 = h.hexdigest()
+class _NotUtf8(Exception):
+    """The head looked like UTF-8 but a later byte is not: read again after full detection."""
 
 
 def _head_is_utf8(path: Path) -> bool:
@@ -174,45 +185,29 @@ def _transcode(path: Path, enc: str, workdir: Path) -> Path:
 
 
 def read_csv(con: duckdb.DuckDBPyConnection, source: Source, path: Path, table: str, workdir: Path) -> ReadResult:
-    """UTF-8 files (nearly all) are parsed by DuckDB while a thread hashes and strictly decodes
-    the same bytes; any other file is detected whole first (detect_encoding) and transcoded."""
+    """UTF-8 files (nearly all) are parsed by DuckDB while a thread checks and hashes the same
+    bytes; any other file is detected whole first (detect_encoding) and transcoded."""
     if path.stat().st_size and _head_is_utf8(path):
-        scan = _Scan()
-        worker = threading.Thread(target=_scan_utf8, args=(path, scan), daemon=True)
-        worker.start()
+        check = _Utf8Check(path)
+        check.start()
         try:
-            res = _read_csv(con, source, path, table, workdir, None, None, worker, scan)
-        finally:
-            worker.join()
-        if res is not None:
+            with open(path, "rb") as f:
+                enc = "utf-8-sig" if f.read(3) == b"\xef\xbb\xbf" else "utf-8"
+            res = _read_csv(con, source, path, table, workdir, enc, check=check)
+            res.sha256 = check.outcome().sha256
             return res
-    return _read_csv(con, source, path, table, workdir, *detect_encoding(path), None, None)
+        except (_NotUtf8, BadFile):
+            if check.outcome().problem is None:
+                raise
+            con.execute(f"DROP TABLE IF EXISTS {table}__in")   # the bytes' encoding is reported first
+        finally:
+            check.join()
+    return _read_csv(con, source, path, table, workdir, *detect_encoding(path))
 
 
-def _read_csv(con, source: Source, path: Path, table: str, workdir: Path, enc: str | None,
-              newlines: int | None, worker: threading.Thread | None, scan: _Scan | None) -> ReadResult | None:
-    """Read with a known encoding, or (enc None) as UTF-8 checked by the scan thread: returns
-    None when that check fails, and the caller then detects the encoding over the whole file."""
-    def not_utf8_after_all() -> bool:
-        if worker is None:
-            return False
-        worker.join()
-        if scan.problem is not None:
-            con.execute(f"DROP TABLE IF EXISTS {table}__in")
-        return scan.problem is not None
-
-    if enc is None:
-        with open(path, "rb") as f:
-            enc = "utf-8-sig" if f.read(3) == b"\xef\xbb\xbf" else "utf-8"
-    try:
-        return _read_utf8_csv(con, source, path, table, workdir, enc, newlines, not_utf8_after_all, scan)
-    except BadFile:
-        if not_utf8_after_all():      # the bytes' encoding is the first thing to report
-            return None
-        raise
-
-
-def _read_utf8_csv(con, source, path, table, workdir, enc, newlines, not_utf8_after_all, scan):
+def _read_csv(con, source: Source, path: Path, table: str, workdir: Path, enc: str,
+              newlines: int | None = None, check: _Utf8Check | None = None) -> ReadResult:
+    """Read with a known encoding; the newline count comes from `check` when it runs alongside."""
     utf8_path = path if enc in ("utf-8", "utf-8-sig") else _transcode(path, enc, workdir)
     with open(utf8_path, "r", encoding="utf-8-sig", newline="") as f:
         first = f.readline()
@@ -243,10 +238,10 @@ def _read_utf8_csv(con, source, path, table, workdir, enc, newlines, not_utf8_af
                       min(error_message) FROM reject_errors GROUP BY line ORDER BY line""").fetchall()
     except duckdb.Error as e:
         raise BadFile(path, f"unreadable CSV: {str(e).splitlines()[0]}") from None
-    if not_utf8_after_all():           # start again with the whole-file detection
-        return None
-    if scan is not None:
-        newlines = scan.newlines
+    if check is not None:
+        if check.outcome().problem is not None:
+            raise _NotUtf8(path)
+        newlines = check.outcome().newlines
     total_lines = newlines + (0 if ends_with_newline else 1)
     rejected = [{"line": int(r[0]), "raw": r[1], "error": f"{r[2]}: {r[3]}"} for r in rejects]
     if rejected and rejected[-1]["line"] >= total_lines:
@@ -255,8 +250,7 @@ def _read_utf8_csv(con, source, path, table, workdir, enc, newlines, not_utf8_af
     _finish(con, table, f"{table}__in", names, header, mapping, extras, rejected, offset=2)
     if utf8_path != path:
         os.unlink(utf8_path)
-    return ReadResult(table, "csv", enc.replace("-sig", "-bom"), n_in + len(rejected), rejected, extras,
-                      sha256=scan.sha256 if scan else None)
+    return ReadResult(table, "csv", enc.replace("-sig", "-bom"), n_in + len(rejected), rejected, extras)
 
 
 def _finish(con, table, src, names, header, mapping, extras, rejected, offset):

@@ -106,83 +106,63 @@ def dictionary_name(src: Source, col: Column) -> str:
 
 
 def dictionary_sql(src: Source, col: Column, raw_table: str) -> str:
-    """Every distinct raw value of one column → its typed value(s), pre-cleaned text and problem.
+    """Every distinct raw value of one column → its pre-cleaned text, typed value (`t`, and
+    `t_valid` for codes), whether it is blank, and its problem.
 
     The NULL raw value is a row too (the rows join it null-safely), so missing values are judged
-    by the same expressions as present ones.
+    by the same expressions as present ones. 申领主体证件号码 (id_or_uscc) is typed per row, as
+    it reads 申领主体类型: its dictionary only pre-cleans.
     """
     v = dataclasses.replace(col, name="v", required_when=None)
     pre = f", {PRECLEAN[col.kind].format(c='v')} AS p__v" if col.kind in PRECLEAN else ""
     if col.kind == "id_or_uscc":
-        # 申领主体证件号码: typed per row (it reads 申领主体类型); the dictionary only pre-cleans.
-        return f"""CREATE OR REPLACE TEMP TABLE {dictionary_name(src, col)} AS
-            SELECT v, {PRECLEAN[col.kind].format(c='v')} AS p FROM (SELECT DISTINCT {col.name} AS v FROM {raw_table})"""
-    exprs = typed_expr(v)
-    typed = ", ".join(f"{e} AS t__{n}" for e, n in exprs)
-    outs = ", ".join(f"t__{n} AS {n.replace('v', 't', 1)}" for _, n in exprs)
+        outs = "p__v AS p"
+    else:
+        (typed, _), *valid = typed_expr(v)
+        pre += f", {typed} AS t__v"
+        outs = ", ".join(["t__v AS t"] + [f"{e} AS t_valid" for e, _ in valid]
+                         + ["nullif(trim(v), '') IS NULL AS blank", f"{problem_expr(v, label=col.name)} AS problem"])
     return f"""CREATE OR REPLACE TEMP TABLE {dictionary_name(src, col)} AS
         WITH distinct_values AS (SELECT DISTINCT {col.name} AS v FROM {raw_table}),
-        cleaned AS (SELECT v{pre} FROM distinct_values),
-        typed AS (SELECT *, {typed} FROM cleaned)
-        SELECT v, {outs}, nullif(trim(v), '') IS NULL AS blank,
-               {problem_expr(v, label=col.name)} AS problem
-        FROM typed"""
+        typed AS (SELECT v{pre} FROM distinct_values)
+        SELECT v, {outs} FROM typed"""
+
+
+# 申领主体证件号码: a citizen ID when the applicant is a person, a USCC for a 单位.
+ID_OR_USCC_TYPED = ("CASE WHEN coalesce(trim(applicant_type), '') <> '单位' AND zb_id_t(p__{c}) IS NOT NULL "
+                    "THEN zb_id_t(p__{c}) ELSE zb_uscc_t(p__{c}) END")
+ID_OR_USCC_VALID = "CASE WHEN t__{c} = zb_id_t(p__{c}) THEN zb_id_valid(t__{c}) ELSE zb_uscc_valid(t__{c}) END"
 
 
 def typed_rows_sql(src: Source, raw_table: str) -> str:
     """Rows typed by joining each column's dictionary: typed columns, then `_problem`
     ('reason:column; ...', '' when the row is clean)."""
-    joins, cols, problems = [], [], []
+    joins, joined, row_typed, row_valid, problems, out = [], ["r.source_line"], [], [], [], []
     for col in src.columns:
-        d, c = dictionary_name(src, col), col.name
-        alias = f"d__{c}"
-        joins.append(f"LEFT JOIN {d} {alias} ON {alias}.v IS NOT DISTINCT FROM r.{c}")
-        if col.kind == "id_or_uscc":
-            continue
-        cols.append(f"{alias}.t AS t__{c}")
+        c, d = col.name, f"d__{col.name}"
+        joins.append(f"LEFT JOIN {dictionary_name(src, col)} {d} ON {d}.v IS NOT DISTINCT FROM r.{c}")
+        out.append(f"t__{c} AS {c}")
         if col.kind in CODE_KINDS:
-            cols.append(f"{alias}.t_valid AS t__{c}_valid")
-    row_cols = []     # columns typed per row: they read other columns of the row
-    for col in src.columns:
-        c, alias = col.name, f"d__{col.name}"
+            out.append(f"t__{c}_valid AS {c}_valid")
         if col.kind == "id_or_uscc":
-            row_cols.append(col)
-            cols.append(f"r.{c} AS {c}, {alias}.p AS p__{c}")
-            continue
-        if col.required_when:
-            cols.append(f"{alias}.blank AS blank__{c}")
-        cols.append(f"{alias}.problem AS x__{c}")
-    for col in src.columns:
-        c = col.name
-        if col.kind == "id_or_uscc":
+            joined += [f"r.{c} AS {c}", f"{d}.p AS p__{c}", "r.applicant_type AS applicant_type"]
+            row_typed.append(f"{ID_OR_USCC_TYPED.format(c=c)} AS t__{c}")
+            row_valid.append(f"{ID_OR_USCC_VALID.format(c=c)} AS t__{c}_valid")
             problems.append(problem_expr(col, row_level=True))
-        elif col.required_when:
+            continue
+        joined += [f"{d}.t AS t__{c}", f"{d}.problem AS x__{c}"]
+        if col.kind in CODE_KINDS:
+            joined.append(f"{d}.t_valid AS t__{c}_valid")
+        if col.required_when:        # reads the typed value of another column of the row
+            joined.append(f"{d}.blank AS blank__{c}")
             cond = col.required_when.replace("filing_type", "t__filing_type")
             problems.append(f"CASE WHEN ({cond}) AND blank__{c} THEN 'missing_required:{c}' ELSE x__{c} END")
         else:
             problems.append(f"x__{c}")
-    row_typed = []
-    for col in row_cols:
-        c = col.name
-        row_typed.append(
-            f"CASE WHEN coalesce(trim(applicant_type), '') <> '单位' AND zb_id_t(p__{c}) IS NOT NULL "
-            f"THEN zb_id_t(p__{c}) ELSE zb_uscc_t(p__{c}) END AS t__{c}")
-    needs_applicant = bool(row_cols)
-    out = []
-    for col in src.columns:
-        out.append(f"t__{col.name} AS {col.name}")
-        if col.kind in CODE_KINDS:
-            out.append(f"t__{col.name}_valid AS {col.name}_valid")
-    valid_of_row_typed = "".join(
-        f", CASE WHEN t__{c.name} = zb_id_t(p__{c.name}) THEN zb_id_valid(t__{c.name}) "
-        f"ELSE zb_uscc_valid(t__{c.name}) END AS t__{c.name}_valid" for c in row_cols)
-    applicant = ", r.applicant_type AS applicant_type" if needs_applicant else ""
     return f"""
-        WITH joined AS (
-            SELECT r.source_line{applicant}, {', '.join(cols)}
-            FROM {raw_table} r {' '.join(joins)}),
+        WITH joined AS (SELECT {', '.join(joined)} FROM {raw_table} r {' '.join(joins)}),
         row_typed AS (SELECT *{''.join(', ' + e for e in row_typed)} FROM joined),
-        row_valid AS (SELECT *{valid_of_row_typed} FROM row_typed)
+        row_valid AS (SELECT *{''.join(', ' + e for e in row_valid)} FROM row_typed)
         SELECT source_line, {', '.join(out)}, concat_ws('; ', {', '.join(problems)}) AS _problem
         FROM row_valid"""
 
