@@ -1,13 +1,16 @@
 """Load one month's extracts into the warehouse: every row loaded or quarantined, never lost.
 
 Two phases so a bad file never leaves a half-loaded month: first every file is read and checked
-(bad files fail the month, all named at once); then one transaction replaces the month's raw,
-staged and quarantine rows.
+into its own raw table (bad files fail the month, all named at once, and their tables are dropped);
+then one transaction registers the raw tables and replaces the month's staged and quarantine rows.
+A raw table is only part of the warehouse once `load_files` names it.
 """
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
+import secrets
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -15,7 +18,7 @@ from pathlib import Path
 
 from schemas.readers import BadFile, ReadResult, find_file, read_file
 from schemas.sources import SOURCES, Source
-from schemas.staging import stg_columns, type_rows
+from schemas.staging import build_dictionaries, drop_dictionaries, problem_candidates, stg_columns, typed_rows_sql
 from zhibu.warehouse import has_table, month_start
 
 log = logging.getLogger("zhibu.load")
@@ -56,6 +59,7 @@ def ensure_tables(con) -> None:
     con.execute("""CREATE TABLE IF NOT EXISTS load_files (
         extract_month DATE, source VARCHAR, file_name VARCHAR, sha256 VARCHAR, format VARCHAR,
         encoding VARCHAR, rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT)""")
+    con.execute("ALTER TABLE load_files ADD COLUMN IF NOT EXISTS raw_table VARCHAR")
     con.execute("""CREATE TABLE IF NOT EXISTS quarantine (
         extract_month DATE, source VARCHAR, source_file VARCHAR, source_line BIGINT,
         reason VARCHAR, detail VARCHAR, raw JSON)""")
@@ -63,15 +67,71 @@ def ensure_tables(con) -> None:
         con.execute("CREATE TABLE ref_regions AS SELECT CAST(code AS VARCHAR) AS code, name, "
                     "CAST(league_code AS VARCHAR) AS league_code FROM read_csv(?, all_varchar = true)",
                     [str(REGIONS_CSV)])
+    _drop_unregistered_raw(con)
     for name, src in SOURCES.items():
-        raw_cols = ", ".join(f"{c.name} VARCHAR" for c in src.columns)
-        con.execute(f"""CREATE TABLE IF NOT EXISTS raw_{name} ({raw_cols}, extract_month DATE,
-                        source_file VARCHAR, source_line BIGINT, extra_columns JSON)""")
+        if has_table(con, f"raw_{name}"):     # the layout before raw files were kept as read
+            con.execute(f"ALTER TABLE raw_{name} RENAME TO raw_{name}__legacy")
+        if not _relations(con, f"raw_{name}"):
+            build_raw_view(con, src)
         stg_cols = ", ".join(f"{n} {t}" for n, t in stg_columns(src))
         # superseded_in: the extract month whose row with the same key replaced this one, so
         # the as-of view of any month is a filter, not a window over all history.
         con.execute(f"""CREATE TABLE IF NOT EXISTS stg_{name} ({stg_cols}, extract_month DATE,
                         source_file VARCHAR, source_line BIGINT, superseded_in DATE)""")
+
+
+# The raw layer. Each file is kept as the reader read it, in its own table `raw_<source>__f<token>`
+# (a CSV's is a view over `…__in`, the table read_csv filled: its row id is the line number), so a
+# 20M-row month is written once, not read into a temp table and copied. `load_files.raw_table`
+# registers it; the view `raw_<source>` is the union of the registered ones under canonical names.
+RAW_FILE = re.compile(r"^raw_[a-z_]+?__f[0-9a-f]{12}$")
+
+
+def new_raw_table(source: str) -> str:
+    return f"raw_{source}__f{secrets.token_hex(6)}"
+
+
+def _relations(con, *names: str) -> dict[str, str]:
+    """Persistent tables and views among `names` → 'TABLE' or 'VIEW'."""
+    rows = con.execute("""SELECT table_name, 'TABLE' FROM duckdb_tables() WHERE NOT temporary
+                          UNION ALL SELECT view_name, 'VIEW' FROM duckdb_views() WHERE NOT temporary""").fetchall()
+    return {n: k for n, k in rows if n in names}
+
+
+def drop_raw(con, *tables: str) -> None:
+    """Drop raw file relations: the view or table, then a CSV's `…__in` table."""
+    for t in tables:
+        for n, kind in sorted(_relations(con, t, f"{t}__in").items(), key=lambda r: r[1] == "TABLE"):
+            con.execute(f"DROP {kind} {n}")
+
+
+def _drop_unregistered_raw(con) -> None:
+    """Raw tables of a load that never committed (the process was killed while reading)."""
+    registered = {r[0] for r in con.execute("SELECT raw_table FROM load_files WHERE raw_table IS NOT NULL").fetchall()}
+    names = {r[0] for r in con.execute("""SELECT table_name FROM duckdb_tables() WHERE NOT temporary
+                                          UNION SELECT view_name FROM duckdb_views() WHERE NOT temporary""").fetchall()}
+    stems = {n.removesuffix("__in") for n in names}
+    drop_raw(con, *sorted(s for s in stems if RAW_FILE.match(s) and s not in registered))
+
+
+def build_raw_view(con, src: Source) -> None:
+    """(Re)define `raw_<source>`: every registered file's rows under canonical names."""
+    cols = [c.name for c in src.columns]
+    tail = ["extract_month", "source_file", "source_line", "extra_columns"]
+    parts = []
+    for rel, month, file_name in con.execute(
+            "SELECT raw_table, extract_month, file_name FROM load_files WHERE source = ? AND raw_table IS NOT NULL "
+            "ORDER BY extract_month, file_name", [src.name]).fetchall():
+        present = {r[0] for r in con.execute(f"DESCRIBE {rel}").fetchall()}
+        sel = [c if c in present else f"NULL::VARCHAR AS {c}" for c in cols]
+        parts.append(f"SELECT {', '.join(sel)}, DATE '{month}' AS extract_month, "
+                     f"'{file_name.replace(chr(39), chr(39) * 2)}' AS source_file, source_line, extra_columns FROM {rel}")
+    if has_table(con, f"raw_{src.name}__legacy"):
+        parts.append(f"SELECT {', '.join(cols + tail)} FROM raw_{src.name}__legacy")
+    if not parts:
+        parts.append(f"SELECT {', '.join(f'NULL::VARCHAR AS {c}' for c in cols)}, NULL::DATE AS extract_month, "
+                     "NULL::VARCHAR AS source_file, NULL::BIGINT AS source_line, NULL::JSON AS extra_columns WHERE false")
+    con.execute(f"CREATE OR REPLACE VIEW raw_{src.name} AS " + "\nUNION ALL ".join(parts))
 
 
 def _check_snapshot(con, src: Source, month: str, rows: int, path: Path) -> None:
@@ -94,7 +154,7 @@ class _Pending:
 
     def __init__(self, src: Source, path: Path, workdir: Path):
         from schemas import xlsx_worker
-        self.src, self.path = src, path
+        self.src, self.path, self.table = src, path, new_raw_table(src.name)
         self.out = Path(tempfile.mkstemp(suffix=".arrow", dir=workdir)[1])
         self.proc = xlsx_worker.start(src.name, path, self.out)
 
@@ -102,7 +162,7 @@ class _Pending:
         from schemas import xlsx_worker
         from schemas.readers import xlsx_into
         t0 = time.perf_counter()
-        res = xlsx_into(con, self.src, self.path, f"_in_{self.src.name}",
+        res = xlsx_into(con, self.src, self.path, self.table,
                         xlsx_worker.collect(self.proc, self.path, self.out))
         log.info("read %s: %d rows (parsed by a worker process; waited %.1fs)", self.path.name,
                  res.rows_read, time.perf_counter() - t0)
@@ -116,7 +176,7 @@ class _Pending:
 
 
 def read_month(con, month: str, input_dir: Path, disabled=(), workdir: Path | None = None):
-    """Phase 1: read and check every file of the month into temp tables. Raises LoadFailed.
+    """Phase 1: read and check every file of the month into its raw table. Raises LoadFailed.
 
     Big xlsx sheets are parsed by worker processes (openpyxl is pure Python, ~20 s a regional
     month) while this process reads and stages the CSVs; they come back as _Pending and are
@@ -150,20 +210,23 @@ def read_month(con, month: str, input_dir: Path, disabled=(), workdir: Path | No
         for name, path in found.items():
             if name in reads:
                 continue
+            table = new_raw_table(name)
             try:
                 t0 = time.perf_counter()
-                res = read_file(con, SOURCES[name], path, f"_in_{name}", workdir)
+                res = read_file(con, SOURCES[name], path, table, workdir)
                 log.info("read %s: %d rows in %.1fs", path.name, res.rows_read, time.perf_counter() - t0)
                 _check_snapshot(con, SOURCES[name], month, res.rows_read, path)
                 reads[name] = (path, res)
             except BadFile as e:
+                drop_raw(con, table)
                 problems.append(f"{name}: {e}")
+        if problems:
+            problems += finish_reads(con, month, reads)
+            raise LoadFailed(month, problems)
     except BaseException:
         _cancel_pending(reads)
+        drop_raw(con, *_raw_tables(reads))
         raise
-    if problems:
-        problems += finish_reads(con, month, reads)
-        raise LoadFailed(month, problems)
     return reads
 
 
@@ -183,6 +246,7 @@ def finish_reads(con, month: str, reads: dict) -> list[str]:
                 _check_snapshot(con, SOURCES[name], month, res.rows_read, path)
                 reads[name] = (path, res)
             except BadFile as e:
+                drop_raw(con, res.table)
                 problems.append(f"{name}: {e}")
                 del reads[name]
     return problems
@@ -192,45 +256,54 @@ def _stage(con, src: Source, month: str, path: Path, res: ReadResult) -> FileLoa
     name, m = src.name, month_start(month)
     fl = FileLoad(name, path.name, res.sha256 or sha256_of(path), res.fmt, res.encoding, res.rows_read,
                   extra_headers=res.extra_headers)
-    present = {r[0] for r in con.execute(f"DESCRIBE _in_{name}").fetchall()}
+    present = {r[0] for r in con.execute(f"DESCRIBE {res.table}").fetchall()}
     cols = [c.name if c.name in present else f"NULL::VARCHAR AS {c.name}" for c in src.columns]
     con.execute(f"""CREATE OR REPLACE TEMP VIEW _raw_{name} AS
-                    SELECT {', '.join(cols)}, source_line, extra_columns FROM _in_{name}""")
-    con.execute(f"""INSERT INTO raw_{name} SELECT {', '.join(c.name for c in src.columns)},
-                    DATE '{m}', ?, source_line, extra_columns FROM _raw_{name}""", [path.name])
-    type_rows(con, src, f"_raw_{name}", f"_typed_{name}")
+                    SELECT {', '.join(cols)}, source_line, extra_columns FROM {res.table}""")
+    out_cols = ", ".join(n for n, _ in stg_columns(src))
+    build_dictionaries(con, src, f"_raw_{name}")
+    try:
+        # Typed rows go straight into the staged table; the few rows with a problem are found
+        # by their dictionaries' bad values and typed again, apart, for the quarantine.
+        con.execute(f"""INSERT INTO stg_{name} SELECT {out_cols}, DATE '{m}', ?, source_line, NULL
+                        FROM ({typed_rows_sql(src, f"_raw_{name}")}) WHERE _problem = ''""", [path.name])
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _cand_{name} AS
+                        SELECT * FROM _raw_{name} r WHERE {problem_candidates(con, src)}""")
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _bad_{name} AS SELECT source_line, _problem
+                        FROM ({typed_rows_sql(src, f"_cand_{name}")}) WHERE _problem <> ''""")
+    finally:
+        drop_dictionaries(con, src)
     # Within one file a later line with the same key supersedes an earlier one (quarantined as
     # such). Keys are grouped by their hash first: duplicates are rare, so the exact window
     # runs only on the few rows whose hash repeats.
+    this_file = f"extract_month = DATE '{m}' AND source_file = $file"
     if src.key:
         key = ", ".join(src.key)
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _dups_{name} AS
-            WITH repeated AS (SELECT hash({key}) AS h FROM _typed_{name} WHERE _problem = ''
+            WITH repeated AS (SELECT hash({key}) AS h FROM stg_{name} WHERE {this_file}
                               GROUP BY h HAVING count(*) > 1),
             versions AS (SELECT source_line, max(source_line) OVER (PARTITION BY {key}) AS superseded_by
-                         FROM _typed_{name} WHERE _problem = '' AND hash({key}) IN (SELECT h FROM repeated))
-            SELECT source_line, superseded_by FROM versions WHERE source_line <> superseded_by""")
+                         FROM stg_{name} WHERE {this_file} AND hash({key}) IN (SELECT h FROM repeated))
+            SELECT source_line, superseded_by FROM versions WHERE source_line <> superseded_by""",
+                    {"file": path.name})
     else:
         con.execute(f"CREATE OR REPLACE TEMP TABLE _dups_{name} AS SELECT NULL::BIGINT AS source_line, NULL::BIGINT AS superseded_by WHERE false")
-    out_cols = ", ".join(n for n, _ in stg_columns(src))
     has_dups = con.execute(f"SELECT count(*) FROM _dups_{name}").fetchall()[0][0] > 0
-    # The common case (no duplicate keys) is a plain filtered scan: file order kept, no sort.
-    keep = (f"AND source_line NOT IN (SELECT source_line FROM _dups_{name}) ORDER BY source_line"
-            if has_dups else "")
-    con.execute(f"""INSERT INTO stg_{name} SELECT {out_cols}, DATE '{m}', ?, source_line, NULL
-                    FROM _typed_{name} t WHERE _problem = '' {keep}""", [path.name])
+    if has_dups:
+        con.execute(f"""DELETE FROM stg_{name} WHERE {this_file}
+                        AND source_line IN (SELECT source_line FROM _dups_{name})""", {"file": path.name})
     raw_json = "to_json({" + ", ".join(f"'{c.name}': r.{c.name}" for c in src.columns) + "})"
+    dup_rows = f"""UNION ALL
+            SELECT d.source_line, 'duplicate_key', 'same key as line ' || d.superseded_by || ', which supersedes it',
+                   {raw_json}
+            FROM _dups_{name} d JOIN _raw_{name} r USING (source_line)""" if has_dups else ""
     con.execute(f"""INSERT INTO quarantine
         WITH problem_rows AS (
-            SELECT t.source_line, split_part(t._problem, ':', 1) AS reason, t._problem AS detail
-            FROM _typed_{name} t WHERE t._problem <> ''
-            UNION ALL
-            SELECT d.source_line, 'duplicate_key',
-                   'same key as line ' || d.superseded_by || ', which supersedes it'
-            FROM _dups_{name} d)
-        SELECT DATE '{m}', '{name}', ?, p.source_line, p.reason, p.detail, {raw_json}
-        FROM problem_rows p JOIN _raw_{name} r USING (source_line)
-        ORDER BY 4""", [path.name])
+            SELECT b.source_line, split_part(b._problem, ':', 1) AS reason, b._problem AS detail, {raw_json} AS raw
+            FROM _bad_{name} b JOIN _cand_{name} r USING (source_line)
+            {dup_rows})
+        SELECT DATE '{m}', '{name}', ?, source_line, reason, detail, raw
+        FROM problem_rows ORDER BY source_line""", [path.name])
     for rej in res.rejected:
         con.execute("INSERT INTO quarantine VALUES (?, ?, ?, ?, 'malformed_row', ?, to_json({'line_text': ?}))",
                     [m, name, path.name, rej["line"], rej["error"], rej["raw"]])
@@ -241,10 +314,12 @@ def _stage(con, src: Source, month: str, path: Path, res: ReadResult) -> FileLoa
     if fl.rows_read != fl.rows_loaded + fl.rows_quarantined:
         raise RuntimeError(f"{path.name}: rows read {fl.rows_read} != loaded {fl.rows_loaded} "
                            f"+ quarantined {fl.rows_quarantined}")
-    con.execute("INSERT INTO load_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    con.execute("""INSERT INTO load_files (extract_month, source, file_name, sha256, format, encoding, rows_read,
+                                           rows_loaded, rows_quarantined, raw_table)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 [m, name, fl.file_name, fl.sha256, fl.format, fl.encoding, fl.rows_read,
-                 fl.rows_loaded, fl.rows_quarantined])
-    drop_temp(con, f"_raw_{name}", f"_in_{name}", f"_in_{name}__in", f"_typed_{name}", f"_dups_{name}")
+                 fl.rows_loaded, fl.rows_quarantined, res.table])
+    drop_temp(con, f"_raw_{name}", f"_cand_{name}", f"_bad_{name}", f"_dups_{name}")
     return fl
 
 
@@ -289,8 +364,15 @@ def load_month(con, month: str, input_dir: Path, disabled=()) -> list[FileLoad]:
     reads = read_month(con, month, input_dir, disabled)
     try:
         return _load_month(con, month, reads)
+    except BaseException:
+        drop_raw(con, *_raw_tables(reads))
+        raise
     finally:
         _cancel_pending(reads)
+
+
+def _raw_tables(reads: dict) -> list[str]:
+    return [res.table for _, res in reads.values()]
 
 
 def _load_month(con, month: str, reads: dict) -> list[FileLoad]:
@@ -298,9 +380,13 @@ def _load_month(con, month: str, reads: dict) -> list[FileLoad]:
     loads = []
     con.execute("BEGIN TRANSACTION")
     try:
+        replaced = [r[0] for r in con.execute("SELECT raw_table FROM load_files WHERE extract_month = ? "
+                                              "AND raw_table IS NOT NULL", [m]).fetchall()]
+        drop_raw(con, *replaced)
         for name in SOURCES:
-            for t in (f"raw_{name}", f"stg_{name}"):
-                con.execute(f"DELETE FROM {t} WHERE extract_month = ?", [m])
+            con.execute(f"DELETE FROM stg_{name} WHERE extract_month = ?", [m])
+            if has_table(con, f"raw_{name}__legacy"):
+                con.execute(f"DELETE FROM raw_{name}__legacy WHERE extract_month = ?", [m])
             con.execute(f"UPDATE stg_{name} SET superseded_in = NULL WHERE superseded_in = ?", [m])
         con.execute("DELETE FROM quarantine WHERE extract_month = ?", [m])
         con.execute("DELETE FROM load_files WHERE extract_month = ?", [m])
@@ -319,6 +405,7 @@ def _load_month(con, month: str, reads: dict) -> list[FileLoad]:
         t0 = time.perf_counter()
         for name in SOURCES:
             mark_superseded(con, SOURCES[name], month)
+            build_raw_view(con, SOURCES[name])
         con.execute("COMMIT")
         log.info("supersession marked and month committed in %.1fs", time.perf_counter() - t0)
     except BaseException:

@@ -42,7 +42,7 @@ class BadFile(Exception):
 
 @dataclass
 class ReadResult:
-    table: str                     # temp table holding the rows
+    table: str                     # the raw rows as received: a table, or a view over `<table>__in`
     fmt: str
     encoding: str | None
     rows_read: int                 # data rows in the file (incl. malformed ones)
@@ -226,7 +226,7 @@ def _read_csv(con, source: Source, path: Path, table: str, workdir: Path, enc: s
     con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
     try:
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {table}__in AS
+            f"""CREATE OR REPLACE TABLE {table}__in AS
                 SELECT * FROM read_csv(?, header = false, skip = 1, all_varchar = true, delim = ',',
                     quote = '"', escape = '"', columns = {{{', '.join(f"'{n}': 'VARCHAR'" for n in names)}}},
                     store_rejects = true, null_padding = false, auto_detect = false,
@@ -266,7 +266,7 @@ def _finish(con, table, src, names, header, mapping, extras, rejected, offset):
     # A view, not a copy: the line number is the row's position in the file as read (rowid of
     # the table read_csv filled), and a 20M-row month is not copied once more just to rename.
     con.execute(
-        f"""CREATE OR REPLACE TEMP VIEW {table} AS
+        f"""CREATE OR REPLACE VIEW {table} AS
             SELECT {', '.join(cols)}, CAST(rowid + {offset} + {shift_sql} AS BIGINT) AS source_line,
                    {extra_sql} AS extra_columns
             FROM {src}""")
@@ -352,7 +352,7 @@ def parse_xlsx(source_name: str, path: str | Path) -> ParsedSheet:
 
 
 def xlsx_into(con, source: Source, path: Path, table: str, parsed: ParsedSheet) -> ReadResult:
-    """A parsed sheet into the temp table `table` (canonical names, source_line, extra_columns)."""
+    """A parsed sheet into the table `table` (canonical names, source_line, extra_columns)."""
     arrow, header, mapping, extras = parsed.arrow, parsed.header, parsed.mapping, parsed.extras
     names = [f"c{i}" for i in range(len(header))]
     cols = [f"{_q(n)} AS {_q(mapping[h])}" for n, h in zip(names, header) if h in mapping]
@@ -360,7 +360,7 @@ def xlsx_into(con, source: Source, path: Path, table: str, parsed: ParsedSheet) 
     con.register(f"{table}__arrow", arrow)
     try:
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {table} AS
+            f"""CREATE OR REPLACE TABLE {table} AS
                 SELECT {', '.join(cols)}, __line AS source_line,
                        {f"to_json({{{extra}}})" if extra else "NULL::JSON"} AS extra_columns
                 FROM {table}__arrow ORDER BY __line""")
@@ -384,7 +384,7 @@ def read_parquet(con, source: Source, path: Path, table: str, workdir: Path) -> 
     cols = [f"CAST({_q(h)} AS VARCHAR) AS {_q(mapping[h])}" for h in header if h in mapping]
     extra = ", ".join(f"'{h}': CAST({_q(h)} AS VARCHAR)" for h in extras)
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {table} AS
+        f"""CREATE OR REPLACE TABLE {table} AS
             SELECT {', '.join(cols)}, CAST(file_row_number + 2 AS BIGINT) AS source_line,
                    {f"to_json({{{extra}}})" if extra else "NULL::JSON"} AS extra_columns
             FROM read_parquet(?, file_row_number = true) ORDER BY file_row_number""", [str(path)])

@@ -167,13 +167,32 @@ def typed_rows_sql(src: Source, raw_table: str) -> str:
         FROM row_valid"""
 
 
-def type_rows(con, src: Source, raw_table: str, out_table: str) -> None:
-    """Build the column dictionaries of `raw_table`, then the typed rows into `out_table`."""
+def build_dictionaries(con, src: Source, raw_table: str) -> None:
     for col in src.columns:
         con.execute(dictionary_sql(src, col, raw_table))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {out_table} AS {typed_rows_sql(src, raw_table)}")
+
+
+def drop_dictionaries(con, src: Source) -> None:
     for col in src.columns:
         con.execute(f"DROP TABLE IF EXISTS {dictionary_name(src, col)}")
+
+
+def problem_candidates(con, src: Source, alias: str = "r") -> str:
+    """A filter on raw rows that keeps every row `typed_rows_sql` may find a problem in, and few
+    others: the rows holding a value its dictionary judged bad (or blank, where a column is
+    required when another says so). The loader types these again to quarantine them, instead of
+    materialising all 20M typed rows to split them. Needs the dictionaries built."""
+    if any(c.kind == "id_or_uscc" for c in src.columns):
+        return "true"        # typed per row from two columns: every row is a candidate
+    terms = []
+    for col in src.columns:
+        d = dictionary_name(src, col)
+        bad = "problem IS NOT NULL" + (" OR blank" if col.required_when else "")
+        if con.execute(f"SELECT count(*) FROM {d} WHERE v IS NULL AND ({bad})").fetchall()[0][0]:
+            terms.append(f"{alias}.{col.name} IS NULL")
+        if con.execute(f"SELECT count(*) FROM {d} WHERE v IS NOT NULL AND ({bad})").fetchall()[0][0]:
+            terms.append(f"{alias}.{col.name} IN (SELECT v FROM {d} WHERE v IS NOT NULL AND ({bad}))")
+    return " OR ".join(terms) or "false"
 
 
 def stg_columns(src: Source) -> list[tuple[str, str]]:

@@ -2,6 +2,7 @@
 import hashlib
 import json
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -56,9 +57,13 @@ def test_rerun_gives_identical_outputs(sample_run, sample_months, tmp_path):
 
 
 def _counts(wh: Path, month: str) -> dict:
+    """Rows per table; each file's raw table (named per load) counted under its source."""
     con = duckdb.connect(str(wh), read_only=True)
     tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
-    counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in sorted(tables)}
+    counts = {}
+    for t in sorted(tables):
+        key = re.sub(r"__f[0-9a-f]{12}(__in)?$", "  (files)", t)
+        counts[key] = counts.get(key, 0) + con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
     con.close()
     return counts
 

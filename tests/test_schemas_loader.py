@@ -194,16 +194,40 @@ def test_reloading_a_month_replaces_exactly_that_month(wh, tmp_path):
     assert wh.execute("SELECT count(*) FROM stg_employment_registration").fetchone()[0] == 6
 
 
-def test_failed_load_leaves_warehouse_as_it_was(wh, tmp_path):
+def relations(con):
+    return sorted(con.execute("""SELECT table_name FROM duckdb_tables() WHERE NOT temporary
+                                 UNION ALL SELECT view_name FROM duckdb_views() WHERE NOT temporary AND NOT internal""").fetchall())
+
+
+@pytest.mark.parametrize("broken", [b"", "truncated"])
+def test_failed_load_leaves_warehouse_as_it_was(wh, tmp_path, broken):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    path = write_csv(folder / "employment_registration.csv", ROWS)
+    load_er(wh, folder)
+    snapshot = lambda: (wh.execute("SELECT * FROM stg_employment_registration ORDER BY ALL").fetchall(),
+                        wh.execute("SELECT * FROM raw_employment_registration ORDER BY ALL").fetchall(),
+                        wh.execute("SELECT * FROM load_files ORDER BY ALL").fetchall(), relations(wh))
+    before = snapshot()
+    # A truncated file is only found bad after DuckDB has read it into its raw table.
+    path.write_bytes(broken if broken == b"" else path.read_bytes() + '"150102,"张'.encode())
+    with pytest.raises(LoadFailed):
+        load_er(wh, folder)
+    assert snapshot() == before
+
+
+def test_raw_tables_of_a_killed_load_are_dropped_on_the_next(wh, tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
     write_csv(folder / "employment_registration.csv", ROWS)
     load_er(wh, folder)
-    before = wh.execute("SELECT * FROM stg_employment_registration ORDER BY ALL").fetchall()
-    (folder / "employment_registration.csv").write_bytes(b"")
-    with pytest.raises(LoadFailed):
-        load_er(wh, folder)
-    assert wh.execute("SELECT * FROM stg_employment_registration ORDER BY ALL").fetchall() == before
+    before = relations(wh)
+    wh.execute("CREATE TABLE raw_employment_registration__f0123456789ab__in AS SELECT 1 AS c0")
+    wh.execute("CREATE VIEW raw_employment_registration__f0123456789ab AS SELECT * FROM raw_employment_registration__f0123456789ab__in")
+    load_er(wh, folder)
+    assert relations(wh) != before          # this load's raw table replaced the first one's
+    assert not [r for r in relations(wh) if "0123456789ab" in r[0]]
+    assert wh.execute("SELECT count(*) FROM raw_employment_registration").fetchone()[0] == len(ROWS)
 
 
 def test_snapshot_collapse_is_a_bad_file(wh, tmp_path):
