@@ -125,7 +125,24 @@ def dictionary_sql(src: Source, col: Column, raw_table: str) -> str:
     return f"""CREATE OR REPLACE TEMP TABLE {dictionary_name(src, col)} AS
         WITH distinct_values AS (SELECT DISTINCT {col.name} AS v FROM {raw_table}),
         typed AS (SELECT v{pre} FROM distinct_values)
-        SELECT v, {outs} FROM typed"""
+        SELECT v, {outs}, true AS hit FROM typed"""
+
+
+def is_sparse(col: Column) -> bool:
+    """Text-typed columns join only the dictionary entries that typing changes or flags: a row
+    whose value is not among them is already canonical (typed = raw, valid, no problem). Nearly
+    every ID, USCC and name arrives clean, so 20M rows probe a hash table of thousands of
+    entries instead of millions (the full dictionary is built first: filtering while typing
+    would have DuckDB evaluate the typing expressions twice)."""
+    return SQL_TYPES[col.kind] == "VARCHAR" and col.kind != "id_or_uscc"
+
+
+def _joined_dictionary(src: Source, col: Column) -> str:
+    d = dictionary_name(src, col)
+    if not is_sparse(col):
+        return d
+    valid = " AND t_valid IS TRUE" if col.kind in CODE_KINDS else ""
+    return f"(SELECT * FROM {d} WHERE NOT (t IS NOT DISTINCT FROM v AND problem IS NULL AND NOT blank{valid}))"
 
 
 # 申领主体证件号码: a citizen ID when the applicant is a person, a USCC for a 单位.
@@ -140,7 +157,7 @@ def typed_rows_sql(src: Source, raw_table: str) -> str:
     joins, joined, row_typed, row_valid, problems, out = [], ["r.source_line"], [], [], [], []
     for col in src.columns:
         c, d = col.name, f"d__{col.name}"
-        joins.append(f"LEFT JOIN {dictionary_name(src, col)} {d} ON {d}.v IS NOT DISTINCT FROM r.{c}")
+        joins.append(f"LEFT JOIN {_joined_dictionary(src, col)} {d} ON {d}.v IS NOT DISTINCT FROM r.{c}")
         out.append(f"t__{c} AS {c}")
         if col.kind in CODE_KINDS:
             out.append(f"t__{c}_valid AS {c}_valid")
@@ -150,11 +167,14 @@ def typed_rows_sql(src: Source, raw_table: str) -> str:
             row_valid.append(f"{ID_OR_USCC_VALID.format(c=c)} AS t__{c}_valid")
             problems.append(problem_expr(col, row_level=True))
             continue
-        joined += [f"{d}.t AS t__{c}", f"{d}.problem AS x__{c}"]
+        sparse = is_sparse(col)
+        joined += [f"CASE WHEN {d}.hit THEN {d}.t ELSE r.{c} END AS t__{c}" if sparse else f"{d}.t AS t__{c}",
+                   f"{d}.problem AS x__{c}"]
         if col.kind in CODE_KINDS:
-            joined.append(f"{d}.t_valid AS t__{c}_valid")
+            joined.append(f"CASE WHEN {d}.hit THEN {d}.t_valid ELSE true END AS t__{c}_valid" if sparse
+                          else f"{d}.t_valid AS t__{c}_valid")
         if col.required_when:        # reads the typed value of another column of the row
-            joined.append(f"{d}.blank AS blank__{c}")
+            joined.append(f"coalesce({d}.blank, false) AS blank__{c}" if sparse else f"{d}.blank AS blank__{c}")
             cond = col.required_when.replace("filing_type", "t__filing_type")
             problems.append(f"CASE WHEN ({cond}) AND blank__{c} THEN 'missing_required:{c}' ELSE x__{c} END")
         else:
