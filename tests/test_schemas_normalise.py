@@ -135,3 +135,30 @@ def test_phones(con, written, value):
 def test_league_of_region(con):
     assert one(con, "zb_league(?)", "150102") == "150100"
     assert one(con, "zb_league(?)", "152201") == "152200"
+
+
+# The UTF-8 check that runs beside DuckDB's parse validates with Arrow, chunk by chunk: it must
+# judge every byte string as Python's strict decoder does, wherever the chunks are cut.
+_utf8ish = st.lists(st.one_of(st.text(max_size=6).map(lambda t: t.encode("utf-8", "surrogatepass")),
+                              st.binary(max_size=3)), max_size=12).map(b"".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(data=_utf8ish, cuts=st.lists(st.integers(min_value=0, max_value=60), max_size=4))
+def test_utf8_validator_agrees_with_strict_decoding(data, cuts):
+    from schemas.readers import _Utf8Validator
+    try:
+        data.decode("utf-8")
+        expected = True
+    except UnicodeDecodeError:
+        expected = False
+    bounds = sorted({min(c, len(data)) for c in cuts} | {0, len(data)})
+    v = _Utf8Validator()
+    try:
+        for a, b in zip(bounds, bounds[1:]):
+            v.decode(data[a:b])
+        v.decode(b"", final=True)
+        got = True
+    except UnicodeDecodeError:
+        got = False
+    assert got == expected
