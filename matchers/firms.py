@@ -115,9 +115,10 @@ def _name_candidates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         scores = process.cdist([k for _, k in items], keys, scorer=fuzz.ratio,
                                score_cutoff=levels.FIRM_FUZZY_MIN, workers=-1)
         for (rid, _), row in zip(items, scores):
-            hit = np.flatnonzero(row >= levels.FIRM_FUZZY_MIN)
-            best = sorted(hit.tolist(), key=lambda i: (-row[i], i))[:5]
-            found[rid] = sorted({ids[i] for i in best})
+            best = np.flatnonzero(row >= levels.FIRM_FUZZY_MIN)
+            if len(best) > 5:    # highest score first, ties in register order (lexsort: last key first)
+                best = best[np.lexsort((best, -row[best]))[:5]]
+            found[rid] = sorted({ids[i] for i in best.tolist()})
     rids, cands = [], []
     for rid in sorted(found):
         rids += [rid] * len(found[rid])
@@ -165,26 +166,30 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, occurrences: str) -> None:
         SELECT code, firm_name, region, person, source FROM _f_occ
         WHERE code_valid AND code IN (SELECT candidate FROM _f_pairs_base)
     """)
-    # (one scan of the ~20M-row occurrences for the candidates' rows, read twice below)
+    # (one scan of the ~20M-row occurrences for the candidates' rows, read twice below; their
+    # distinct employees once, for both the employee count and the shared-employee comparison)
+    con.execute("CREATE OR REPLACE TEMP TABLE _f_cand_persons AS "
+                "SELECT DISTINCT code, person FROM _f_cand_occ WHERE person IS NOT NULL")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _f_cand_attrs AS
-        SELECT code,
-               list(DISTINCT firm_name ORDER BY firm_name) FILTER (WHERE firm_name IS NOT NULL) AS names,
-               list(DISTINCT region ORDER BY region) FILTER (WHERE region IS NOT NULL) AS regions,
-               count(DISTINCT person) AS n_persons,
-               bool_or(source = '{levels.FIRM_REGISTER[0]}') AS registered
-        FROM _f_cand_occ
-        GROUP BY code
+        WITH per_code AS (
+            SELECT code,
+                   list(DISTINCT firm_name ORDER BY firm_name) FILTER (WHERE firm_name IS NOT NULL) AS names,
+                   list(DISTINCT region ORDER BY region) FILTER (WHERE region IS NOT NULL) AS regions,
+                   bool_or(source = '{levels.FIRM_REGISTER[0]}') AS registered
+            FROM _f_cand_occ
+            GROUP BY code
+        ),
+        employees AS (SELECT code, count(*) AS n_persons FROM _f_cand_persons GROUP BY code)
+        SELECT c.code, c.names, c.regions, coalesce(e.n_persons, 0) AS n_persons, c.registered
+        FROM per_code c LEFT JOIN employees e USING (code)
     """)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _f_shared AS
-        WITH cand_persons AS (
-            SELECT DISTINCT code, person FROM _f_cand_occ WHERE person IS NOT NULL
-        ),
-        record_persons AS (SELECT rid, unnest(persons) AS person FROM _f_residue WHERE len(persons) > 0)
+        WITH record_persons AS (SELECT rid, unnest(persons) AS person FROM _f_residue WHERE len(persons) > 0)
         SELECT p.pair_id, count(*) AS n_shared
         FROM _f_pairs_base p JOIN record_persons rp ON rp.rid = p.rid
-        JOIN cand_persons cp ON cp.code = p.candidate AND cp.person = rp.person
+        JOIN _f_cand_persons cp ON cp.code = p.candidate AND cp.person = rp.person
         GROUP BY p.pair_id
     """)
     con.execute(f"""

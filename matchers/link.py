@@ -201,7 +201,7 @@ def link_month(con: duckdb.DuckDBPyConnection, month: str, decisions_file: Path 
         con.execute(f"DROP VIEW IF EXISTS {tmp}")
     for tmp in ("_p_known", "_p_residue", "_p_pairs_edit", "_p_pairs_fallback", "_p_cand_attrs", "_p_pairs",
                 "_p_decided", "_p_links", "_p_review", "_p_linked_raw", "_decisions",
-                "_f_known", "_f_residue", "_f_cand_occ", "_f_pairs_edit", "_f_pairs_name", "_f_pairs_base", "_f_cand_attrs",
+                "_f_known", "_f_residue", "_f_cand_occ", "_f_cand_persons", "_f_pairs_edit", "_f_pairs_name", "_f_pairs_base", "_f_cand_attrs",
                 "_f_shared", "_f_pairs", "_f_decided", "_f_links", "_f_review"):
         con.execute(f"DROP TABLE IF EXISTS {tmp}")
 
