@@ -95,3 +95,17 @@ select s.*, e.ended_on,
        coalesce(least(e.ended_on, e.next_registered_on), date '9999-12-31') as spell_until
 from spell_starts s
 join spell_ends e using (id_number, registered_on);
+
+-- ── contributions at the hiring firm: every 单位职工 social-insurance row of a person a 用工备案
+-- filing names, paid by the firm that filed it (any filing) ──────────────────────────────────
+-- one_time_hiring and hiring_social_insurance pay for hires out of these rows: one scan of the
+-- contributions (~20M a month, all months as of the run) here instead of one in each rule.
+-- Only the columns those rules read: the scan decompresses no other.
+create or replace temp table hired_contributions as
+select s.employer_uscc, s.id_number, s.insured_type, s.insurance_type, s.contribution_month,
+       s.employer_amount, s.credited_date, s.extract_month,
+       s.id_number_method, s.id_number_score, s.employer_uscc_method, s.employer_uscc_score
+from (select distinct id_number, employer_uscc from lnk_hiring_filing
+      where id_number is not null and employer_uscc is not null) h
+join lnk_social_insurance s on s.id_number = h.id_number and s.employer_uscc = h.employer_uscc
+where s.insured_type = '单位职工';

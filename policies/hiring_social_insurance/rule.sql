@@ -181,10 +181,10 @@ employer_contributions_by_month as (
            max(s.extract_month) as extract_month,
            min(least(method_rank(s.id_number_method), method_rank(s.employer_uscc_method))) as link_rank,
            min(least(s.id_number_score, s.employer_uscc_score)) as link_score
-    -- an inner join with the few distinct hires keeps the hash table on their side (as a semi
-    -- join the planner may build it on the ~20M contribution rows a month instead)
+    -- an inner join with the few distinct hires keeps the hash table on their side;
+    -- hired_contributions (shared.sql) holds the contributions at the hiring firm
     from (select distinct id_number, employer_uscc from eligible_hires) h
-    join lnk_social_insurance s on s.id_number = h.id_number and s.employer_uscc = h.employer_uscc
+    join hired_contributions s on s.id_number = h.id_number and s.employer_uscc = h.employer_uscc
     where s.insured_type = '单位职工'
       and s.insurance_type in ('110', '310', '210')
       and s.credited_date <= $as_of

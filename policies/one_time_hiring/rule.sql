@@ -109,9 +109,8 @@ contributions_of_hires as (
            max(s.extract_month) as extract_month,
            min(least(method_rank(s.id_number_method), method_rank(s.employer_uscc_method))) as link_rank,
            min(least(s.id_number_score, s.employer_uscc_score)) as link_score
-    from lnk_social_insurance s
-    -- only the hires the rule can pay (contract_start inside the hire window): keeps the
-    -- scan of ~20M rows a month to the few candidate pairs
+    from hired_contributions s    -- shared.sql: the contributions at the hiring firm
+    -- only the hires the rule can pay (contract_start inside the hire window)
     semi join (select * from hires_with_parameters where amount is not null) h
       on s.id_number = h.id_number and s.employer_uscc = h.employer_uscc
     where s.insured_type = '单位职工'
