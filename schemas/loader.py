@@ -92,10 +92,10 @@ def new_raw_table(source: str) -> str:
 
 
 def _relations(con, *names: str) -> dict[str, str]:
-    """Persistent tables and views among `names` → 'TABLE' or 'VIEW'."""
+    """Persistent tables and views (among `names`, if given) → 'TABLE' or 'VIEW'."""
     rows = con.execute("""SELECT table_name, 'TABLE' FROM duckdb_tables() WHERE NOT temporary
                           UNION ALL SELECT view_name, 'VIEW' FROM duckdb_views() WHERE NOT temporary""").fetchall()
-    return {n: k for n, k in rows if n in names}
+    return {n: k for n, k in rows if not names or n in names}
 
 
 def drop_raw(con, *tables: str) -> None:
@@ -108,9 +108,7 @@ def drop_raw(con, *tables: str) -> None:
 def _drop_unregistered_raw(con) -> None:
     """Raw tables of a load that never committed (the process was killed while reading)."""
     registered = {r[0] for r in con.execute("SELECT raw_table FROM load_files WHERE raw_table IS NOT NULL").fetchall()}
-    names = {r[0] for r in con.execute("""SELECT table_name FROM duckdb_tables() WHERE NOT temporary
-                                          UNION SELECT view_name FROM duckdb_views() WHERE NOT temporary""").fetchall()}
-    stems = {n.removesuffix("__in") for n in names}
+    stems = {n.removesuffix("__in") for n in _relations(con)}
     drop_raw(con, *sorted(s for s in stems if RAW_FILE.match(s) and s not in registered))
 
 
