@@ -100,7 +100,7 @@ def create_link_views(con: duckdb.DuckDBPyConnection, month: str) -> list[str]:
         if cols_list is None:
             continue
         cols = set(cols_list)
-        joins, exprs_by_col, valid_exprs_by_col, all_valid = [], {}, {}, []
+        joins, exprs_by_col, valid_by_col = [], {}, {}
         for i, (kind, spec) in enumerate(specs):
             c = spec.column
             if c not in cols:
@@ -125,8 +125,7 @@ def create_link_views(con: duckdb.DuckDBPyConnection, month: str) -> list[str]:
             score = f"CASE WHEN {valid} THEN 1.0::DOUBLE ELSE {alias}.score END"
             cond = spec.where.replace("applicant_type", "a.applicant_type") if spec.where else None
             exprs_by_col.setdefault(c, []).append((cond, value, method, score))
-            valid_exprs_by_col.setdefault(c, []).append((cond, f"a.{c}", "'exact'", "1.0::DOUBLE"))
-            all_valid.append(valid)
+            valid_by_col[c] = valid
         if not exprs_by_col:
             continue
 
@@ -136,7 +135,11 @@ def create_link_views(con: duckdb.DuckDBPyConnection, month: str) -> list[str]:
             whens = " ".join(f"WHEN {cond or 'TRUE'} THEN {opt[idx]}" for opt in options for cond in [opt[0]])
             return f"CASE {whens} END"
 
-        def select_list(by_col: dict) -> str:
+        def select_list(all_valid: bool) -> str:
+            """The view's columns; on rows whose codes are all valid, each code is itself, exact."""
+            by_col = {col: [(cond, f"a.{col}", "'exact'", "1.0::DOUBLE") if all_valid else (cond, *exprs)
+                            for cond, *exprs in options]
+                      for col, options in exprs_by_col.items()}
             select = []
             for col in cols_list:
                 select.append(f"{pick(by_col[col], 1)} AS {col}" if col in by_col else f"a.{col}")
@@ -147,11 +150,11 @@ def create_link_views(con: duckdb.DuckDBPyConnection, month: str) -> list[str]:
 
         # Rows whose every code is valid (nearly all) need no link lookup: they bypass the joins,
         # so a consumer's filter reaches their scan and ~20M contribution rows are not probed.
-        every_code_valid = " AND ".join(dict.fromkeys(all_valid))
+        every_code_valid = " AND ".join(valid_by_col.values())
         con.execute(f"""CREATE OR REPLACE TEMP VIEW lnk_{source} AS
-            SELECT {select_list(valid_exprs_by_col)} FROM asof_{source} a WHERE {every_code_valid}
+            SELECT {select_list(True)} FROM asof_{source} a WHERE {every_code_valid}
             UNION ALL
-            SELECT {select_list(exprs_by_col)} FROM asof_{source} a {' '.join(joins)}
+            SELECT {select_list(False)} FROM asof_{source} a {' '.join(joins)}
             WHERE NOT ({every_code_valid})""")
         created.append(f"lnk_{source}")
     return created

@@ -91,18 +91,25 @@ def new_raw_table(source: str) -> str:
     return f"raw_{source}__f{secrets.token_hex(6)}"
 
 
-def _relations(con, *names: str) -> dict[str, str]:
-    """Persistent tables and views (among `names`, if given) → 'TABLE' or 'VIEW'."""
-    rows = con.execute("""SELECT table_name, 'TABLE' FROM duckdb_tables() WHERE NOT temporary
-                          UNION ALL SELECT view_name, 'VIEW' FROM duckdb_views() WHERE NOT temporary""").fetchall()
+def _relations(con, *names: str, temporary: bool = False) -> dict[str, str]:
+    """Tables and views (persistent or temporary; among `names`, if given) → 'TABLE' or 'VIEW'."""
+    rows = con.execute("""SELECT table_name, 'TABLE' FROM duckdb_tables() WHERE temporary = $t
+                          UNION ALL SELECT view_name, 'VIEW' FROM duckdb_views() WHERE temporary = $t""",
+                       {"t": temporary}).fetchall()
     return {n: k for n, k in rows if not names or n in names}
 
 
+def _drop(con, *names: str, temporary: bool) -> None:
+    """Drop the named tables and views that exist, views first (they may read the tables)."""
+    if not names:                # (no names would mean every relation to `_relations`)
+        return
+    for n, kind in sorted(_relations(con, *names, temporary=temporary).items(), key=lambda r: r[1] == "TABLE"):
+        con.execute(f"DROP {kind} {n}")
+
+
 def drop_raw(con, *tables: str) -> None:
-    """Drop raw file relations: the view or table, then a CSV's `…__in` table."""
-    for t in tables:
-        for n, kind in sorted(_relations(con, t, f"{t}__in").items(), key=lambda r: r[1] == "TABLE"):
-            con.execute(f"DROP {kind} {n}")
+    """Drop raw file relations: the table, or a CSV's view and its `…__in` table."""
+    _drop(con, *tables, *(f"{t}__in" for t in tables), temporary=False)
 
 
 def _drop_unregistered_raw(con) -> None:
@@ -148,7 +155,7 @@ XLSX_WORKER_BYTES = 2 << 20    # sheets this big are parsed by openpyxl in a wor
 
 
 class _Pending:
-    """An xlsx sheet being parsed by a worker process; `result` puts it into its temp table."""
+    """An xlsx sheet being parsed by a worker process; `result` puts it into its raw table."""
 
     def __init__(self, src: Source, path: Path, workdir: Path):
         from schemas import xlsx_worker
@@ -302,9 +309,9 @@ def _stage(con, src: Source, month: str, path: Path, res: ReadResult) -> FileLoa
             {dup_rows})
         SELECT DATE '{m}', '{name}', ?, source_line, reason, detail, raw
         FROM problem_rows ORDER BY source_line""", [path.name])
-    for rej in res.rejected:
-        con.execute("INSERT INTO quarantine VALUES (?, ?, ?, ?, 'malformed_row', ?, to_json({'line_text': ?}))",
-                    [m, name, path.name, rej["line"], rej["error"], rej["raw"]])
+    if res.rejected:
+        con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?, 'malformed_row', ?, to_json({'line_text': ?}))",
+                        [[m, name, path.name, rej["line"], rej["error"], rej["raw"]] for rej in res.rejected])
     fl.rows_loaded = con.execute(f"SELECT count(*) FROM stg_{name} WHERE extract_month = ? AND source_file = ?",
                                  [m, path.name]).fetchall()[0][0]
     fl.rows_quarantined = con.execute(
@@ -323,11 +330,7 @@ def _stage(con, src: Source, month: str, path: Path, res: ReadResult) -> FileLoa
 
 def drop_temp(con, *names: str) -> None:
     """Drop temp views and tables (readers leave either) by name, views first."""
-    kinds = dict(con.execute("""SELECT view_name, 'VIEW' FROM duckdb_views() WHERE temporary
-                                UNION ALL SELECT table_name, 'TABLE' FROM duckdb_tables() WHERE temporary""").fetchall())
-    for n in names:
-        if n in kinds:
-            con.execute(f"DROP {kinds[n]} {n}")
+    _drop(con, *names, temporary=True)
 
 
 def mark_superseded(con, src: Source, month: str) -> None:

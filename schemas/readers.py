@@ -13,6 +13,7 @@ import hashlib
 import io
 import os
 import re
+import struct
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -80,6 +81,13 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _extras_json(pairs) -> str:
+    """SQL for `extra_columns`: the columns the contract does not name, (header, SQL expression)
+    pairs, kept as a JSON object under their headers as written."""
+    fields = ", ".join(f"'{h.replace(chr(39), chr(39) * 2)}': {expr}" for h, expr in pairs)
+    return f"to_json({{{fields}}})" if fields else "NULL::JSON"
+
+
 @dataclass
 class _Bytes:
     """What one strict pass over a file's bytes found."""
@@ -109,8 +117,6 @@ class _Utf8Validator:
         return n
 
     def decode(self, chunk: bytes, final: bool = False) -> None:
-        import struct
-        import pyarrow as pa
         data = self.carry + chunk if self.carry else chunk
         end = len(data) if final else self._complete(data)
         self.carry = data[end:]
@@ -293,8 +299,7 @@ def _read_csv(con, source: Source, path: Path, table: str, workdir: Path, enc: s
 def _finish(con, table, src, names, header, mapping, extras, rejected, offset):
     """Project source columns to canonical names and attach line numbers."""
     cols = [f"{_q(n)} AS {_q(mapping[h])}" for n, h in zip(names, header) if h in mapping]
-    extra = ", ".join(f"'{h.replace(chr(39), chr(39)*2)}': {_q(n)}" for n, h in zip(names, header) if h in extras)
-    extra_sql = f"to_json({{{extra}}})" if extra else "NULL::JSON"
+    extra_sql = _extras_json((h, _q(n)) for n, h in zip(names, header) if h in extras)
     # Rows DuckDB rejected shift the line numbers of the rows after them.
     shifts = sorted(r["line"] - offset - j for j, r in enumerate(rejected))
     shift_sql = "0"
@@ -393,13 +398,12 @@ def xlsx_into(con, source: Source, path: Path, table: str, parsed: ParsedSheet) 
     arrow, header, mapping, extras = parsed.arrow, parsed.header, parsed.mapping, parsed.extras
     names = [f"c{i}" for i in range(len(header))]
     cols = [f"{_q(n)} AS {_q(mapping[h])}" for n, h in zip(names, header) if h in mapping]
-    extra = ", ".join(f"'{h.replace(chr(39), chr(39) * 2)}': {_q(n)}" for n, h in zip(names, header) if h in extras)
     con.register(f"{table}__arrow", arrow)
     try:
         con.execute(
             f"""CREATE OR REPLACE TABLE {table} AS
                 SELECT {', '.join(cols)}, __line AS source_line,
-                       {f"to_json({{{extra}}})" if extra else "NULL::JSON"} AS extra_columns
+                       {_extras_json((h, _q(n)) for n, h in zip(names, header) if h in extras)} AS extra_columns
                 FROM {table}__arrow ORDER BY __line""")
     finally:
         con.unregister(f"{table}__arrow")
@@ -419,11 +423,10 @@ def read_parquet(con, source: Source, path: Path, table: str, workdir: Path) -> 
     header = [r[0] for r in desc]
     mapping, extras = map_headers(source, header, path)
     cols = [f"CAST({_q(h)} AS VARCHAR) AS {_q(mapping[h])}" for h in header if h in mapping]
-    extra = ", ".join(f"'{h}': CAST({_q(h)} AS VARCHAR)" for h in extras)
     con.execute(
         f"""CREATE OR REPLACE TABLE {table} AS
             SELECT {', '.join(cols)}, CAST(file_row_number + 2 AS BIGINT) AS source_line,
-                   {f"to_json({{{extra}}})" if extra else "NULL::JSON"} AS extra_columns
+                   {_extras_json((h, f"CAST({_q(h)} AS VARCHAR)") for h in extras)} AS extra_columns
             FROM read_parquet(?, file_row_number = true) ORDER BY file_row_number""", [str(path)])
     n = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     return ReadResult(table, "parquet", None, n, [], extras)

@@ -208,9 +208,11 @@ def problem_candidates(con, src: Source, alias: str = "r") -> str:
     for col in src.columns:
         d = dictionary_name(src, col)
         bad = "problem IS NOT NULL" + (" OR blank" if col.required_when else "")
-        if con.execute(f"SELECT count(*) FROM {d} WHERE v IS NULL AND ({bad})").fetchall()[0][0]:
+        null_bad, value_bad = con.execute(f"SELECT coalesce(bool_or(v IS NULL), false), coalesce(bool_or(v IS NOT NULL), false) "
+                                          f"FROM {d} WHERE {bad}").fetchall()[0]
+        if null_bad:
             terms.append(f"{alias}.{col.name} IS NULL")
-        if con.execute(f"SELECT count(*) FROM {d} WHERE v IS NOT NULL AND ({bad})").fetchall()[0][0]:
+        if value_bad:
             terms.append(f"{alias}.{col.name} IN (SELECT v FROM {d} WHERE v IS NOT NULL AND ({bad}))")
     return " OR ".join(terms) or "false"
 
