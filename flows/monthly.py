@@ -146,6 +146,10 @@ def monthly_run(month: str, input_dir: str, warehouse: str = str(DEFAULT_WAREHOU
             info = runinfo.build(month, input_dir, warehouse, disabled, loads, timings,
                                  {"link": link_stats, "decide": decided, "verify": verified})
             folder = timed("publish", publish, con, month, output, info)
+            # Only now do this month's decisions count as listed (a failure before this line
+            # leaves them to the next run: policies.md, "Listed by an earlier run").
+            from policies.engine import mark_published
+            mark_published(con, month, runinfo.sha256_file(Path(folder) / "manifest.json"))
         finally:
             con.close()
     _artifacts(month, folder, decided, loads)

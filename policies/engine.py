@@ -73,11 +73,11 @@ ledger_grants as (
 ),
 earlier_listings as (
     select run_month, policy_code, beneficiary_id, person_id_number, period_start
-    from eligibility where run_month < $run_month_text
+    from listed_eligibility where run_month < $run_month_text
 ),
 earlier_listed_months as (
     select run_month, policy_code, beneficiary_id, person_id_number, subsidy_month
-    from eligibility_months where run_month < $run_month_text
+    from listed_eligibility_months where run_month < $run_month_text
 ),
 with_facts as (
     select c.*,
@@ -208,6 +208,35 @@ from persons p left join best_name n using (id_number) left join best_phone ph u
 """
 
 
+PUBLISHED_RUNS_DDL = """
+create table if not exists published_runs (run_month VARCHAR PRIMARY KEY, manifest_sha256 VARCHAR)"""
+
+
+def create_listing_views(con) -> None:
+    """`listed_*`: the decisions that count as listed, i.e. of months whose folder was published.
+
+    A run that failed after decide left its rows in `eligibility`, but nobody received them, so
+    the next run must list them again (policies.md, "Listed by an earlier run"). A partition
+    worker receives `published_runs` with its history (zhibu/partitions.py).
+    """
+    tables = {r[0] for r in con.execute("select table_name from duckdb_tables() where not temporary").fetchall()}
+    if "published_runs" not in tables:
+        con.execute(PUBLISHED_RUNS_DDL)
+        if "eligibility" in tables:
+            # A warehouse from before this table: every month it decided was published by then.
+            con.execute("insert into published_runs select distinct run_month, null from eligibility")
+    con.execute("create or replace temp view listed_runs as select run_month from published_runs")
+    for view, table in (("listed_eligibility", "eligibility"), ("listed_eligibility_months", "eligibility_months")):
+        con.execute(f"create or replace temp view {view} as select * from {table} "
+                    f"where run_month in (select run_month from published_runs)")
+
+
+def mark_published(con, month: str, manifest_sha256: str | None) -> None:
+    """Record that `month`'s folder is published: from now on its decisions count as listed."""
+    con.execute(PUBLISHED_RUNS_DDL)
+    con.execute("insert or replace into published_runs values (?, ?)", [month, manifest_sha256])
+
+
 def month_bounds(month: str) -> tuple[dt.date, dt.date]:
     """'YYYY-MM' -> (first day, last day = the run's as-of date)."""
     year, mon = (int(x) for x in month.split("-"))
@@ -241,6 +270,7 @@ def prepare(con) -> None:
             con.execute(f"create or replace temp view {name} as {empty}")
     con.execute((POLICIES_DIR / "shared.sql").read_text(encoding="utf-8"))
     con.execute(ELIGIBILITY_DDL)
+    create_listing_views(con)
 
 
 def policy_runs_in(code: str, as_of: dt.date) -> bool:
@@ -349,7 +379,7 @@ def decide_month(con, month: str, only: list[str] | tuple[str, ...] | None = Non
                    or (reason <> 'listed_earlier'
                        and not exists (
                            select 1 from exclusions x
-                           where x.run_month < ? and x.policy_code = v.policy_code and x.reason = v.reason
+                           where x.run_month < ? and x.run_month in (select run_month from listed_runs) and x.policy_code = v.policy_code and x.reason = v.reason
                              and x.beneficiary_id is not distinct from v.beneficiary_id
                              and x.person_id_number is not distinct from v.person_id_number)))
             group by policy_code, kind, beneficiary_id, person_id_number, reason

@@ -34,7 +34,8 @@ PERSON_KEY = {
     "subsidy_ledger": "beneficiary_id_number",
     "business_registration": None,
 }
-HISTORY = {"eligibility": "person_id_number", "eligibility_months": "person_id_number"}
+HISTORY = {"eligibility": "person_id_number", "eligibility_months": "person_id_number",
+           "exclusions": "person_id_number"}
 DECISION_TABLES = ("eligibility", "eligibility_months", "exclusions")
 
 
@@ -56,12 +57,18 @@ def export(con, month: str, root: Path, n: int) -> Path:
             con.execute(f"COPY (SELECT * FROM lnk_{name}) TO '{base / name / 'broadcast.parquet'}' (FORMAT parquet)")
         else:
             _write_parts(con, f"SELECT *, {part_of(key, n)} AS part FROM lnk_{name}", base / name, n)
+    # Earlier runs' decisions as the single-process run sees them: only published months count.
+    from policies.engine import prepare
+    prepare(con)
+    (base / "history").mkdir()
+    con.execute(f"COPY (SELECT * FROM published_runs WHERE run_month < '{month}' ORDER BY run_month) "
+                f"TO '{base / 'history' / 'published_runs.parquet'}' (FORMAT parquet)")
     for table, key in HISTORY.items():
         exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]).fetchall()[0][0]
-        where = "WHERE run_month < ?" if exists else ""
-        src = f"SELECT *, {part_of(key, n)} AS part FROM {table} {where}" if exists else None
-        if src:
-            _write_parts(con, src.replace("?", f"'{month}'"), base / "history" / table, n)
+        if exists:
+            _write_parts(con, f"SELECT *, {part_of(key, n)} AS part FROM {table} WHERE run_month < '{month}' "
+                              f"AND run_month IN (SELECT run_month FROM published_runs)",
+                         base / "history" / table, n)
     return base
 
 
@@ -85,6 +92,9 @@ def open_partition(base: Path, k: int) -> duckdb.DuckDBPyConnection:
     for name in SOURCES:
         f = base / name / ("broadcast.parquet" if PERSON_KEY[name] is None else f"part={k}/data.parquet")
         con.execute(f"CREATE TEMP VIEW lnk_{name} AS SELECT * FROM read_parquet('{f}', hive_partitioning = false)")
+    runs = base / "history" / "published_runs.parquet"
+    if runs.exists():
+        con.execute(f"CREATE TABLE published_runs AS SELECT * FROM read_parquet('{runs}')")
     for table in HISTORY:
         f = base / "history" / table / f"part={k}" / "data.parquet"
         if f.exists():

@@ -31,6 +31,14 @@ def code_version() -> str:
     return f"{commit or 'nogit'}+code.{h.hexdigest()[:12]}"
 
 
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 def _plain(o):
     if dataclasses.is_dataclass(o):
         return dataclasses.asdict(o)

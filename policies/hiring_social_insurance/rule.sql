@@ -36,7 +36,7 @@ ledger_months as (
 ),
 earlier_run_months as (
     select person_id_number as id_number, subsidy_month
-    from eligibility_months
+    from listed_eligibility_months
     where policy_code = 'hiring_social_insurance' and run_month < $run_month_text
 ),
 
