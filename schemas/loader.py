@@ -78,6 +78,8 @@ def ensure_tables(con) -> None:
         # the as-of view of any month is a filter, not a window over all history.
         con.execute(f"""CREATE TABLE IF NOT EXISTS stg_{name} ({stg_cols}, extract_month DATE,
                         source_file VARCHAR, source_line BIGINT, superseded_in DATE)""")
+        for col, typ in stg_columns(src):      # a column the contract gained since the warehouse was made
+            con.execute(f"ALTER TABLE stg_{name} ADD COLUMN IF NOT EXISTS {col} {typ}")
 
 
 # The raw layer. Each file is kept as the reader read it, in its own table `raw_<source>__f<token>`
@@ -270,7 +272,8 @@ def _stage(con, src: Source, month: str, path: Path, res: ReadResult) -> FileLoa
     try:
         # Typed rows go straight into the staged table; the few rows with a problem are found
         # by their dictionaries' bad values and typed again, apart, for the quarantine.
-        con.execute(f"""INSERT INTO stg_{name} SELECT {out_cols}, DATE '{m}', ?, source_line, NULL
+        con.execute(f"""INSERT INTO stg_{name} ({out_cols}, extract_month, source_file, source_line, superseded_in)
+                        SELECT {out_cols}, DATE '{m}', ?, source_line, NULL
                         FROM ({typed_rows_sql(src, f"_raw_{name}")}) WHERE _problem = ''""", [path.name])
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _cand_{name} AS
                         SELECT * FROM _raw_{name} r WHERE {problem_candidates(con, src)}""")

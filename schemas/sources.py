@@ -156,6 +156,9 @@ SOURCES: dict[str, Source] = {s.name: s for s in [
             C("hardship_types", "困难类别", "list", values=STUDENT_HARDSHIP),
             # 生源地 may be outside Inner Mongolia: validated as a 6-digit code only.
             C("region_code", "生源地行政区划代码", "region"),
+            # optional: where the school is, so a student from outside the region reaches the
+            # bureau of the school's league (outputs.md, routing).
+            C("school_region_code", "院校所在地行政区划代码", "region"),
             C("phone", "联系电话", "phone"),
         ),
         key=("id_number",),
