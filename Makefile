@@ -9,7 +9,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: run test install browser bench clean
+.PHONY: run test install browser bench clean deploy
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,16 @@ browser:
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest
+
+# Against a running Prefect server (PREFECT_API_URL): create the `zhibu-local` process work pool
+# if missing, register prefect.yaml's deployments (flows load from this checkout), then run a
+# worker in the foreground (Ctrl-C stops it). WORKER=0 registers without starting a worker.
+WORKER ?= 1
+deploy: $(STAMP)
+	@test -n "$$PREFECT_API_URL" || { echo "make deploy: PREFECT_API_URL is not set; start a server (prefect server start) and export PREFECT_API_URL=http://127.0.0.1:4200/api" >&2; exit 2; }
+	@$(BIN)/prefect work-pool inspect zhibu-local >/dev/null 2>&1 || $(BIN)/prefect work-pool create zhibu-local --type process
+	$(BIN)/prefect --no-prompt deploy --all
+	@if [ "$(WORKER)" = 1 ]; then exec $(BIN)/prefect worker start --pool zhibu-local --type process; fi
 
 bench: $(STAMP)
 	$(BIN)/pip install -q -c constraints.txt -e '.[bench]'
