@@ -43,7 +43,19 @@ MATCH_METHODS = {
     "reviewed": "人工复核确认",
 }
 
-UNASSIGNED_LEAGUE = "_unassigned"
+# Rows without an Inner Mongolia 盟市 go to the regional department (outputs.md): no row lands
+# in a folder that no bureau receives.
+UNASSIGNED_LEAGUE = "150000"
+REGIONAL_DEPARTMENT = "自治区人力资源和社会保障厅"
+
+EXCLUSION_REASONS = {
+    "fiscal_staff": "财政供养人员",
+    "deceased": "已死亡",
+    "ledger_granted": "补贴台账中已享受",
+    "listed_earlier": "往月已列入名单",
+}
+# What a bureau's 不予列入 sheet shows (not the routine earlier listings).
+BUREAU_EXCLUSION_REASONS = ("fiscal_staff", "deceased", "ledger_granted")
 
 # Canonical column order of eligibility.parquet (outputs.md).
 ELIGIBILITY_COLUMNS = [
@@ -71,7 +83,7 @@ def month_first_day(month: str) -> date:
 
 def league_name(code: str | None) -> str:
     if code is None or code == UNASSIGNED_LEAGUE:
-        return "未分配盟市"
+        return f"{REGIONAL_DEPARTMENT}（未归属盟市）"
     return LEAGUES.get(code, f"未知盟市（{code}）")
 
 
@@ -113,6 +125,11 @@ def table_columns(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:
 
 
 _DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def is_dangerous(value) -> bool:
+    """A text a spreadsheet would read as a formula (outputs.md: = + - @, tab, CR)."""
+    return isinstance(value, str) and value.startswith(_DANGEROUS_PREFIXES)
 
 
 def neutralise(value):

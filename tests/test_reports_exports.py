@@ -34,7 +34,7 @@ def _csv(out, league):
 
 def _data_rows(ws):
     rows = list(ws.iter_rows(min_row=2, values_only=True))
-    return rows[:-1], rows[-1]          # last row is the total
+    return rows, None                   # data sheets hold the rows only (totals: 汇总)
 
 
 def test_headers_sheets_and_frozen_row(out):
@@ -66,17 +66,49 @@ def test_id_cells_are_text(out):
     assert {r[idx["人员身份证号"]].value for r in body} == {P1, P2}
 
 
-def test_totals(out):
+def test_totals_are_outside_the_data_sheets(out):
+    import pandas as pd
+    path = out / "exports" / "150100" / f"eligibility_150100_{MONTH}.xlsx"
     wb = _xlsx(out, "150100")
     idx = HEADERS.index("补贴金额(元)")
-    rows, total = _data_rows(wb["一次性扩岗补助"])
-    assert total[0] == "合计" and total[idx] == 3000.0
+    rows, _ = _data_rows(wb["一次性扩岗补助"])
+    assert len(rows) == 2 and all(r[0] == "one_time_hiring" for r in rows)
     assert sum(Decimal(str(r[idx])) for r in rows) == Decimal("3000.00")
+    # an importer reading a data sheet gets exactly the data rows
+    for sheet in wb.sheetnames[1:]:
+        df = pd.read_excel(path, sheet_name=sheet, dtype=str)
+        assert "合计" not in df.to_numpy().ravel().tolist(), sheet
+        assert not df.isna().all(axis=1).any(), sheet
+    df = pd.read_excel(path, sheet_name="一次性扩岗补助", dtype=str)
+    assert list(df.columns) == HEADERS and len(df) == 2
+    assert set(df["人员身份证号"]) == {P1, P2}          # IDs come back as text, intact
     summ = {r[0]: r for r in wb["汇总"].iter_rows(min_row=2, values_only=True) if r[0]}
     assert summ["one_time_hiring"][2:] == (2, 1, 3000.0)
     expected = sum(Decimal(r[7]) for r in ELIG_ROWS if r[11] == "150100")
     assert Decimal(str(summ["合计"][4])).quantize(Decimal("0.01")) == expected
     assert summ["合计"][2] == 5
+
+
+def test_page_setup_prints_a4_landscape_one_page_wide(out):
+    wb = _xlsx(out, "150100")
+    for ws in wb.worksheets:
+        ps = ws.page_setup
+        assert ps.orientation == "landscape" and str(ps.paperSize) == "9", ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ps.fitToWidth in (1, None)
+        assert str(ps.fitToHeight) == "0"
+    ws = wb["一次性扩岗补助"]
+    assert ws.print_title_rows.replace("$", "") == "1:1"                # header repeated on every page
+    ev = HEADERS.index("依据")
+    letter = openpyxl.utils.get_column_letter(ev + 1)
+    assert ws.column_dimensions[letter].width >= 40
+    assert ws.cell(row=2, column=ev + 1).alignment.wrap_text
+
+
+def test_bureau_readme_explains_opening_the_csv(out):
+    for league in LEAGUES:
+        text = (out / "exports" / league / "README.txt").read_text(encoding="utf-8-sig")
+        assert "文本" in text and "xlsx" in text and "数据" in text
+        assert league in text
 
 
 def test_region_scoping(out):
@@ -118,10 +150,13 @@ def test_formula_injection_neutralised(out):
     cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row
              if isinstance(c.value, str)]
     values = {c.value for c in cells}
-    assert "'=HYPERLINK(\"http://x\",\"点我\")" in values
-    assert {"'+123", "'-1", "'@SUM(A1:A2)"} <= values
-    assert not any(v[:1] in "=+-@" for v in values)
+    # xlsx: the text as sent, stored as a string with Excel's quote-prefix flag (no apostrophe)
+    assert "=HYPERLINK(\"http://x\",\"点我\")" in values
+    assert {"+123", "-1", "@SUM(A1:A2)"} <= values
+    assert not any(v.startswith("'") for v in values)
     assert all(c.data_type == "s" for c in cells)         # never a formula cell
+    risky = [c for c in cells if c.value[:1] in "=+-@"]
+    assert len(risky) == 4 and all(c.quotePrefix for c in risky)
     notices = (out / "push" / "150100" / "notices.csv").read_text(encoding="utf-8-sig")
     assert ",=" not in notices
 
@@ -137,7 +172,7 @@ def test_xlsx_bytes_reproducible(tmp_path):
     assert h(a) == h(b)
 
 
-def test_rows_without_league_go_to_unassigned_not_to_a_bureau(tmp_path):
+def test_rows_without_league_go_to_the_regional_department(tmp_path):
     import duckdb
 
     from test_reports_data import make_warehouse
@@ -146,7 +181,7 @@ def test_rows_without_league_go_to_unassigned_not_to_a_bureau(tmp_path):
     con.execute("UPDATE eligibility SET league_code = NULL WHERE policy_code = 'startup_one_time'")
     con.close()
     out = publish(db, tmp_path / "out")
-    rows = _csv(out, "_unassigned")
+    rows = _csv(out, "150000")
     assert len(rows) == 2 and rows[1][0] == "startup_one_time"
     assert all(r[0] != "startup_one_time" for league in LEAGUES for r in _csv(out, league)[1:])
-    assert (out / "push" / "_unassigned" / "notices.csv").is_file()
+    assert (out / "push" / "150000" / "notices.csv").is_file()
