@@ -30,9 +30,9 @@ from zhibu.warehouse import month_start
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 log = logging.getLogger("zhibu.gate")
 
-MAX_QUARANTINE_SHARE = 0.50    # more than half a file quarantined = a broken export (e.g. a whole column unreadable)
-MIN_ROWS_FOR_SHARE = 200        # below this a share says nothing (3 bad rows of 6 is not a broken export)
-SNAPSHOT_MIN_RATIO = 0.5
+# The broken-export share (more than half of a file of ≥ 200 rows quarantined: e.g. a whole
+# column unreadable) and the snapshot-shrink ratio are settings (settings.yaml): below the
+# minimum row count a share says nothing (3 bad rows of 6 is not a broken export).
 PHONE_PATTERN = r"^1[3-9]\d{9}$"
 
 
@@ -91,16 +91,19 @@ def row_expectations(src: Source, prefix: str = "") -> list:
 def table_expectations(src: Source, rows_read: int, prev_rows: int | None, prefix: str = "") -> list:
     """Expectations on the whole month of a source (validated on its one-row counts frame)."""
     import great_expectations.expectations as gxe
-    floor = math.ceil(rows_read * (1 - MAX_QUARANTINE_SHARE)) if rows_read >= MIN_ROWS_FOR_SHARE else 0
+    from zhibu import settings
+    cfg = settings.current()
+    share = cfg["broken_export_share"]
+    floor = math.ceil(rows_read * (1 - share)) if rows_read >= cfg["broken_export_min_rows"] else 0
     out = [gxe.ExpectColumnValuesToBeBetween(
         column=prefix + "rows_loaded", min_value=floor, max_value=rows_read,
-        meta={"why": f"quarantine share ≤ {MAX_QUARANTINE_SHARE:.0%} of {rows_read} rows read"})]
+        meta={"why": f"quarantine share ≤ {share:.0%} of {rows_read} rows read"})]
     if src.key:
         out.append(gxe.ExpectColumnPairValuesToBeEqual(
             column_A=prefix + "distinct_keys", column_B=prefix + "rows_loaded", meta={"why": "key " + ",".join(src.key) + " unique"}))
     if src.kind == "snapshot" and prev_rows:
         out.append(gxe.ExpectColumnValuesToBeBetween(
-            column=prefix + "rows_loaded", min_value=math.ceil(prev_rows * SNAPSHOT_MIN_RATIO),
+            column=prefix + "rows_loaded", min_value=math.ceil(prev_rows * cfg["snapshot_min_ratio"]),
             meta={"why": f"snapshot not collapsing vs last month's {prev_rows} rows"}))
     return _tag(out, src)
 
@@ -195,16 +198,22 @@ def validate_month(con, month: str, raise_on_failure: bool = True) -> list[Check
         prev = con.execute("""SELECT rows_read FROM load_files WHERE source = ? AND extract_month < ?
                               ORDER BY extract_month DESC LIMIT 1""", [src.name, m]).fetchall()
         prefix = f"{src.name}__"
-        values.update({prefix + c: v for c, v in value_classes(con, src, m).items()})
-        counts.update({prefix + c: v for c, v in counts_frame(con, src, m).items()})
-        row_exps += row_expectations(src, prefix)
+        frame = counts_frame(con, src, m)
+        counts.update({prefix + c: v for c, v in frame.items()})
         table_exps += table_expectations(src, lf[0][0], prev[0][0] if prev else None, prefix)
+        # A delta month with no loaded rows (a header-only file, or every row quarantined) is a
+        # valid "nothing this month": there is no value to hold to a row-level expectation.
+        if int(frame["rows_loaded"].iloc[0]) > 0:
+            values.update({prefix + c: v for c, v in value_classes(con, src, m).items()})
+            row_exps += row_expectations(src, prefix)
     checks: dict[tuple[str, str], Check] = {}
-    if row_exps:
+    if table_exps:
         import pandas as pd
         ctx = _context()
-        for name, exps, frame in (("values", row_exps, padded_frame(values)),
-                                  ("table", table_exps, pd.DataFrame(counts))):
+        runs = [("table", table_exps, pd.DataFrame(counts))]
+        if row_exps:
+            runs.insert(0, ("values", row_exps, padded_frame(values)))
+        for name, exps, frame in runs:
             for er in _run(ctx, name, exps, frame).results:
                 source, label, observed = _describe(er)
                 why = (er.expectation_config.meta or {}).get("why", "")

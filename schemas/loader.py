@@ -7,23 +7,28 @@ A raw table is only part of the warehouse once `load_files` names it.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
+import os
 import re
 import secrets
+import shutil
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from schemas.readers import BadFile, ReadResult, find_file, read_file
 from schemas.sources import SOURCES, Source
 from schemas.staging import build_dictionaries, drop_dictionaries, problem_candidates, stg_columns, typed_rows_sql
-from zhibu.warehouse import has_table, month_start
+from zhibu import settings
+from zhibu.warehouse import has_table, month_end, month_start
 
 log = logging.getLogger("zhibu.load")
 REGIONS_CSV = Path(__file__).with_name("regions.csv")
-SNAPSHOT_MIN_RATIO = 0.5   # a snapshot with fewer than half of last month's rows is a bad file
 
 
 class LoadFailed(RuntimeError):
@@ -148,9 +153,10 @@ def _check_snapshot(con, src: Source, month: str, rows: int, path: Path) -> None
         """SELECT rows_read FROM load_files WHERE source = ? AND extract_month < ?
            ORDER BY extract_month DESC LIMIT 1""", [src.name, month_start(month)]).fetchall()
     prev = prev[0] if prev else None
-    if prev and rows < SNAPSHOT_MIN_RATIO * prev[0]:
-        raise BadFile(path, f"snapshot has {rows} rows, fewer than {SNAPSHOT_MIN_RATIO:.0%} "
-                            f"of the previous snapshot's {prev[0]}: refusing to replace the roster")
+    ratio = settings.get("snapshot_min_ratio")
+    if prev and rows < ratio * prev[0]:
+        raise BadFile(path, f"snapshot has {rows} rows, fewer than {ratio:.0%} of the previous "
+                            f"snapshot's {prev[0]}: refusing to replace the roster (setting snapshot_min_ratio)")
 
 
 XLSX_WORKER_BYTES = 2 << 20    # sheets this big are parsed by openpyxl in a worker process
@@ -210,6 +216,7 @@ def read_month(con, month: str, input_dir: Path, disabled=(), workdir: Path | No
                                 f"(or switch it off with --without {name})")
             continue
         found[name] = path
+    problems += unexpected_files(input_dir, found, disabled)
     for name, path in found.items():
         if path.suffix.lower() == ".xlsx" and path.stat().st_size >= XLSX_WORKER_BYTES:
             reads[name] = (path, _Pending(SOURCES[name], path, workdir))
@@ -235,6 +242,31 @@ def read_month(con, month: str, input_dir: Path, disabled=(), workdir: Path | No
         drop_raw(con, *_raw_tables(reads))
         raise
     return reads
+
+
+def unexpected_files(input_dir: Path, found: dict, disabled=()) -> list[str]:
+    """Every file in the folder is read or refused, never ignored: a second file of a source
+    (`social_insurance_2.csv`), a format the contract does not know, anything else."""
+    from schemas.readers import FORMATS
+    known = {p.name for p in found.values()}
+    out = []
+    for p in sorted(input_dir.iterdir()):
+        if p.name in known or p.name.startswith("."):
+            continue
+        stem, ext = p.stem, p.suffix.lower().lstrip(".")
+        if p.is_file() and stem in disabled and ext in FORMATS:
+            log.info("%s: source %s switched off, file not read", p.name, stem)
+            continue
+        if p.is_dir():
+            why = "a folder: the month's extracts are files directly in the input folder"
+        elif stem in SOURCES:
+            why = f"format .{ext} is not supported (csv, xlsx or parquet)"
+        else:
+            near = [n for n in SOURCES if stem.startswith(n) or n.startswith(stem)]
+            why = ("not a source of the contract" + (f" (one file per source: all {near[0]} rows belong in "
+                   f"{near[0]}.csv/.xlsx/.parquet)" if near else f"; expected one of {', '.join(SOURCES)}"))
+        out.append(f"unexpected file {p.name}: {why}; remove or rename it, nothing of it was read")
+    return out
 
 
 def _cancel_pending(reads: dict) -> None:
@@ -362,26 +394,96 @@ def mark_superseded(con, src: Source, month: str) -> None:
         WHERE s.rowid = n.rid AND s.superseded_in IS DISTINCT FROM n.next_month""", {"m": month_start(month)})
 
 
+def check_run_month(month: str, input_dir: Path, today: dt.date | None = None) -> None:
+    """Refuse, before anything is read, a month that cannot be this folder's (extracts.md)."""
+    today = today or dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    if month_start(month) > today.replace(day=1):
+        raise LoadFailed(month, [f"run month {month} is after the current month {today:%Y-%m}: "
+                                 "its extracts cannot exist yet"])
+    named = re.fullmatch(r"(\d{4})-?(\d{2})", Path(input_dir).name)
+    if named and f"{named[1]}-{named[2]}" != month:
+        raise LoadFailed(month, [f"input folder {Path(input_dir).name} is named for month "
+                                 f"{named[1]}-{named[2]}, not {month}: check --month and --input"])
+
+
+@contextmanager
+def scratch_dir(con):
+    """A private folder beside the warehouse for transcoded CSVs and parsed sheets: personal data
+    never lands outside the warehouse's folder (not in /tmp), and it is removed whatever happens."""
+    row = (con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+           or [None])[0]
+    base = Path(row[0]).parent if row and row[0] else None
+    d = Path(tempfile.mkdtemp(prefix=".zhibu-scratch-", dir=base))
+    try:
+        os.chmod(d, 0o700)
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def load_month(con, month: str, input_dir: Path, disabled=()) -> list[FileLoad]:
     """Load a month's extracts; re-loading a month replaces exactly that month's rows."""
+    check_run_month(month, input_dir)
     ensure_tables(con)
-    reads = read_month(con, month, input_dir, disabled)
-    try:
-        return _load_month(con, month, reads)
-    except BaseException:
-        drop_raw(con, *_raw_tables(reads))
-        raise
-    finally:
-        _cancel_pending(reads)
+    con.execute(f"SET VARIABLE zb_as_of = DATE '{month_end(month)}'")
+    with scratch_dir(con) as workdir:
+        reads = read_month(con, month, input_dir, disabled, workdir=workdir)
+        try:
+            return _load_month(con, month, reads)
+        except BaseException:
+            drop_raw(con, *_raw_tables(reads))
+            raise
+        finally:
+            _cancel_pending(reads)
 
 
 def _raw_tables(reads: dict) -> list[str]:
     return [res.table for _, res in reads.values()]
 
 
+def refuse_resent_month(con, month: str, reads: dict) -> None:
+    """A file set identical (by sha256) to an earlier month's is that month re-sent, not this one.
+    Only a set holding at least one delta row identifies a month: a set of header-only deltas
+    and unchanged snapshots is a quiet month, not a copy."""
+    shas = {}
+    for name, (path, res) in reads.items():
+        shas[name] = getattr(res, "sha256", None) or sha256_of(path)
+        if isinstance(res, ReadResult):
+            res.sha256 = shas[name]
+    # (a sheet still being parsed by a worker counts as holding rows)
+    if not any(SOURCES[n].kind == "delta" and getattr(res, "rows_read", 1) > 0 for n, (_, res) in reads.items()):
+        return
+    mine = sorted(shas.items())
+    for other, in con.execute("SELECT DISTINCT extract_month FROM load_files WHERE extract_month <> ? "
+                              "ORDER BY 1", [month_start(month)]).fetchall():
+        theirs = sorted(con.execute("SELECT source, sha256 FROM load_files WHERE extract_month = ?",
+                                    [other]).fetchall())
+        if theirs == mine:
+            raise LoadFailed(month, [f"every file of {next(iter(reads.values()))[0].parent} is byte-identical "
+                                     f"(sha256) to the extracts already loaded as {other:%Y-%m}: this is that "
+                                     f"month re-sent, not {month}; ask the departments for {month}'s extracts"])
+
+
+def refuse_future_dated(con, src: Source, month: str, path: Path) -> None:
+    """More than a few rows dated after the run month: the file belongs to a later month."""
+    rows = con.execute("""SELECT count(*), min(detail) FROM quarantine WHERE extract_month = ? AND source = ?
+                          AND source_file = ? AND reason = 'future_date'""",
+                       [month_start(month), src.name, path.name]).fetchall()[0]
+    if rows[0] > settings.get("future_dated_rows_max"):
+        cols = [c for c in src.columns if c.event]
+        mine = "extract_month = $m AND source = $s AND source_file = $f AND reason = 'future_date'"
+        dates = con.execute(f"""SELECT min(d), max(d) FROM (
+            {" UNION ALL ".join(f"SELECT zb_date(raw->>'{c.name}') AS d FROM quarantine WHERE {mine}" for c in cols)}
+            ) WHERE d > getvariable('zb_as_of')""", {"m": month_start(month), "s": src.name, "f": path.name}).fetchall()[0]
+        raise BadFile(path, f"{rows[0]} rows dated after {month_end(month)} ({dates[0]}..{dates[1]}): this "
+                            f"file belongs to a later month (setting future_dated_rows_max = "
+                            f"{settings.get('future_dated_rows_max')})")
+
+
 def _load_month(con, month: str, reads: dict) -> list[FileLoad]:
     m = month_start(month)
     loads = []
+    refuse_resent_month(con, month, reads)
     con.execute("BEGIN TRANSACTION")
     try:
         replaced = [r[0] for r in con.execute("SELECT raw_table FROM load_files WHERE extract_month = ? "
@@ -402,6 +504,10 @@ def _load_month(con, month: str, reads: dict) -> list[FileLoad]:
                 path, res = reads[name]
                 t0 = time.perf_counter()
                 fl = _stage(con, SOURCES[name], month, path, res)
+                try:
+                    refuse_future_dated(con, SOURCES[name], month, path)
+                except BadFile as e:
+                    raise LoadFailed(month, [f"{name}: {e}"]) from None
                 log.info("loaded %s: read %d, loaded %d, quarantined %d in %.1fs", path.name, fl.rows_read,
                          fl.rows_loaded, fl.rows_quarantined, time.perf_counter() - t0)
                 loads.append(fl)

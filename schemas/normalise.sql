@@ -118,11 +118,15 @@ CREATE OR REPLACE MACRO zb_month_fast(v) AS
              CASE WHEN length(v) = 6 THEN TRY_CAST(substr(v, 1, 4) || '-' || substr(v, 5, 2) || '-01' AS DATE) END,
              zb_month_t(v));
 
--- Money: thousands separators, currency marks → exact DECIMAL(12,2). Never a float.
-CREATE OR REPLACE MACRO zb_money(s) AS
-    TRY_CAST(nullif(regexp_replace(zb_ascii(s), '[\s,¥￥元]', '', 'g'), '') AS DECIMAL(12, 2));
-
-CREATE OR REPLACE MACRO zb_money_fast(s) AS coalesce(TRY_CAST(s AS DECIMAL(12, 2)), zb_money(s));
+-- Money → exact DECIMAL(12,2), never a float. Thousands separators only as Chinese systems
+-- write them (1,234.50: groups of three before the point). Anything else with a comma ("288,61",
+-- "1.234,50") or with more than two decimals cannot be read unambiguously: NULL, so the row is
+-- quarantined as bad_amount rather than paid 100x too much.
+CREATE OR REPLACE MACRO zb_money_t(v) AS
+    CASE WHEN regexp_full_match(v, '[+-]?([0-9]+|[0-9]{1,3}(,[0-9]{3})+)(\.[0-9]{0,2})?')
+         THEN TRY_CAST(replace(v, ',', '') AS DECIMAL(12, 2)) END;
+CREATE OR REPLACE MACRO zb_money(s) AS zb_money_t(regexp_replace(zb_ascii(s), '[\s¥￥元]', '', 'g'));
+CREATE OR REPLACE MACRO zb_money_fast(s) AS zb_money(s);
 
 CREATE OR REPLACE MACRO zb_bool(s) AS
     CASE WHEN trim(s) IN ('是', 'Y', 'y', 'TRUE', 'true', 'True', '1') THEN TRUE

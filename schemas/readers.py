@@ -84,7 +84,15 @@ def _q(name: str) -> str:
 def _extras_json(pairs) -> str:
     """SQL for `extra_columns`: the columns the contract does not name, (header, SQL expression)
     pairs, kept as a JSON object under their headers as written."""
-    fields = ", ".join(f"'{h.replace(chr(39), chr(39) * 2)}': {expr}" for h, expr in pairs)
+    keys, fields = {}, []
+    for h, expr in pairs:
+        # A header written twice (two 备注 columns) or not at all still gets a key of its own.
+        key = (h or "").strip() or "(无表头)"
+        keys[key] = keys.get(key, 0) + 1
+        if keys[key] > 1:
+            key = f"{key}({keys[key]})"
+        fields.append(f"'{key.replace(chr(39), chr(39) * 2)}': {expr}")
+    fields = ", ".join(fields)
     return f"to_json({{{fields}}})" if fields else "NULL::JSON"
 
 
@@ -182,8 +190,48 @@ def detect_encoding(path: Path) -> tuple[str, int]:
             continue
         if enc == "utf-8":
             return ("utf-8-sig" if head[:3] == b"\xef\xbb\xbf" else "utf-8"), scan.newlines
+        _prove_gb18030(path)
         return enc, scan.newlines
     raise BadFile(path, "no supported encoding (UTF-8, UTF-8 BOM, GB18030): " + "; ".join(errors))
+
+
+# Characters that Chinese-language government extracts do not contain, but that Big5 bytes
+# read as GB18030 produce: private-use code points, kana, box drawing, Greek and Cyrillic.
+_IMPLAUSIBLE = re.compile("[\ue000-\uf8ff\u3040-\u30ff\u2500-\u257f\u0370-\u04ff]")
+_HAN = re.compile("[\u4e00-\u9fff]")
+
+
+def _prove_gb18030(path: Path) -> None:
+    """A file that is not UTF-8 is read as GB18030 only when that reading is plausible.
+
+    Big5 bytes are mostly valid GB18030 too, so a strict decode proves nothing: 張偉 in Big5
+    reads as 眎岸. Refused, not guessed: the text read as GB18030 holds characters no extract
+    contains, or fewer than 80% of its Han characters are GB2312's (names are common
+    characters) while the bytes are also valid Big5."""
+    with open(path, "rb") as f:
+        raw = f.read(CHUNK)
+    text = raw.decode("gb18030", errors="ignore")
+    odd = _IMPLAUSIBLE.findall(text)
+    han = _HAN.findall(text)
+    common = sum(1 for ch in han if _in_gb2312(ch))
+    try:
+        raw.decode("big5")
+        big5 = True
+    except UnicodeDecodeError as e:
+        big5 = e.start >= len(raw) - 1       # only the chunk's cut character
+    if odd or (big5 and han and common < 0.8 * len(han)):
+        example = "".join(dict.fromkeys(odd))[:5] or "rare characters"
+        raise BadFile(path, "encoding cannot be proved: read as GB18030 it gives characters no extract "
+                            f"holds ({example!r}{', and the bytes are also valid Big5' if big5 else ''}); "
+                            "nothing was loaded. Re-export the file as UTF-8 (or GB18030)")
+
+
+def _in_gb2312(ch: str) -> bool:
+    try:
+        ch.encode("gb2312")
+        return True
+    except UnicodeEncodeError:
+        return False
 
 
 class _Utf8Check(threading.Thread):
@@ -252,6 +300,15 @@ def _read_csv(con, source: Source, path: Path, table: str, workdir: Path, enc: s
               newlines: int | None = None, check: _Utf8Check | None = None) -> ReadResult:
     """Read with a known encoding; the newline count comes from `check` when it runs alongside."""
     utf8_path = path if enc in ("utf-8", "utf-8-sig") else _transcode(path, enc, workdir)
+    try:
+        return _read_utf8_csv(con, source, path, utf8_path, table, enc, newlines, check)
+    finally:
+        if utf8_path != path:       # a decoded copy holds the file's IDs: never left behind
+            os.unlink(utf8_path)
+
+
+def _read_utf8_csv(con, source: Source, path: Path, utf8_path: Path, table: str, enc: str,
+                   newlines: int | None, check: "_Utf8Check | None") -> ReadResult:
     with open(utf8_path, "r", encoding="utf-8-sig", newline="") as f:
         first = f.readline()
         try:
@@ -291,8 +348,6 @@ def _read_csv(con, source: Source, path: Path, table: str, workdir: Path, enc: s
         raise BadFile(path, f"truncated: last line {rejected[-1]['line']} is incomplete ({rejected[-1]['error']})")
     n_in = con.execute(f"SELECT count(*) FROM {table}__in").fetchall()[0][0]
     _finish(con, table, f"{table}__in", names, header, mapping, extras, rejected, offset=2)
-    if utf8_path != path:
-        os.unlink(utf8_path)
     return ReadResult(table, "csv", enc.replace("-sig", "-bom"), n_in + len(rejected), rejected, extras)
 
 
@@ -329,7 +384,13 @@ def _cell_text(v) -> str | None:
         if abs(v) >= 1e15:
             # An 18-digit code stored as a number has lost its last digits: say so as Excel would.
             return f"{v:.5E}".replace("E+0", "E+")
-        return str(int(v)) if v.is_integer() else repr(v)
+        if v.is_integer():
+            return str(int(v))
+        text = repr(v)
+        # A value typed with two decimals may be stored as 37.199999999999996: it is 37.20.
+        if "e" not in text and len(text.split(".")[1]) > 2 and abs(v - round(v, 2)) < 1e-9:
+            return f"{round(v, 2):.2f}"
+        return text
     return str(v)
 
 
@@ -342,22 +403,12 @@ class ParsedSheet:
     extras: list[str]
 
 
-def parse_xlsx(source_name: str, path: str | Path) -> ParsedSheet:
-    """Pure Python (openpyxl), no warehouse: runs in a worker process for big sheets."""
-    import openpyxl
-    from schemas.sources import SOURCES
-    source, path = SOURCES[source_name], Path(path)
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as e:  # openpyxl raises many types for a broken zip
-        raise BadFile(path, f"unreadable xlsx: {type(e).__name__}: {e}") from None
-    ws = wb.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
-    # Exports often put a title row (e.g. 2026年10月用工备案) above the header: the header is the
-    # first of the top rows that names every required column; else the first non-empty row.
-    canonical = {_clean_header(k): v for k, v in source.header_map().items()}
-    required = {c.name for c in source.columns if c.required}
-    header = header_row = first = None
+def _sheet_header(rows, canonical: dict, required: set):
+    """(header line, header cells, rows iterator after it) of one sheet, or None when empty.
+
+    Exports often put a title row (e.g. 2026年10月用工备案) above the header: the header is the
+    first of the top rows that names every required column; else the first non-empty row."""
+    first = None
     for line, row in enumerate(rows, start=1):
         if not row or not any(c is not None and str(c).strip() for c in row):
             if line > HEADER_SEARCH_ROWS:
@@ -367,28 +418,91 @@ def parse_xlsx(source_name: str, path: str | Path) -> ParsedSheet:
         first = first or (line, cells)
         named = {canonical[_clean_header(c)] for c in cells if _clean_header(c) in canonical}
         if required <= named:
-            header_row, header = line, cells
-            break
+            return line, cells, True
         if line >= HEADER_SEARCH_ROWS:
             break
-    if header is None:
-        if first is None:
-            raise BadFile(path, "no header row")
-        header_row, header = first
-        rows = ws.iter_rows(min_row=header_row + 1, values_only=True)
-    mapping, extras = map_headers(source, header, path)
-    names = [f"c{i}" for i in range(len(header))]
-    data: list[list] = [[] for _ in names]
-    lines = []
-    for line, row in enumerate(rows, start=header_row + 1):
-        if row is None or all(c is None for c in row):
-            continue
-        row = tuple(row) + (None,) * (len(names) - len(row))
-        for i in range(len(names)):
-            data[i].append(_cell_text(row[i]))
-        lines.append(line)
-    wb.close()
-    arrow = pa.table({**{n: pa.array(col, pa.string()) for n, col in zip(names, data)},
+    return (first[0], first[1], False) if first else None
+
+
+SHEET_COLUMNS = ("工作表", "工作表行号")     # raw-layer columns of a workbook with several data sheets
+
+
+def parse_xlsx(source_name: str, path: str | Path) -> ParsedSheet:
+    """Pure Python (openpyxl), no warehouse: runs in a worker process for big sheets.
+
+    Every sheet is read or refused, never ignored: a workbook may split a month over several
+    sheets (Excel holds ~1M rows a sheet); each later sheet with the source's header is read
+    after the first, its rows numbered on from the previous sheet's last line, with the sheet's
+    name and own row number kept in the raw layer. A later sheet holding anything else is
+    refused by name."""
+    import openpyxl
+    from schemas.sources import SOURCES
+    source, path = SOURCES[source_name], Path(path)
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:  # openpyxl raises many types for a broken zip
+        raise BadFile(path, f"unreadable xlsx: {type(e).__name__}: {e}") from None
+    canonical = {_clean_header(k): v for k, v in source.header_map().items()}
+    required = {c.name for c in source.columns if c.required}
+    parsed = []                          # (title, keys, columns, rows in the sheet)
+    try:
+        for i, ws in enumerate(wb.worksheets):
+            found = _sheet_header(ws.iter_rows(values_only=True), canonical, required)
+            if found is None:
+                continue
+            header_row, header, complete = found
+            if parsed and not complete:
+                raise BadFile(path, f"sheet '{ws.title}' holds rows that are not a {source.name} table "
+                                    f"(no header naming {', '.join(sorted(required))}): remove the sheet "
+                                    "or move its rows to the first sheet; nothing was loaded")
+            mapping, _ = map_headers(source, header, path)
+            keys = []
+            for h in header:
+                k = mapping.get(h) or f"extra:{h}"
+                while k in keys:                     # an unknown header written twice
+                    k += "'"
+                keys.append(k)
+            columns: list[list] = [[] for _ in keys]
+            rows = []
+            for line, row in enumerate(ws.iter_rows(min_row=header_row + 1, values_only=True), start=header_row + 1):
+                if row is None or all(c is None for c in row):
+                    continue
+                row = tuple(row) + (None,) * (len(keys) - len(row))
+                for col, v in zip(columns, row):
+                    col.append(_cell_text(v))
+                rows.append(line)
+            parsed.append((ws.title, keys, dict(zip(keys, columns)), rows, header, header_row))
+    finally:
+        wb.close()
+    if not parsed:
+        raise BadFile(path, "no header row")
+    data_sheets = [p for p in parsed if p[3]]
+    shown: dict[str, str] = {}           # key → header as first written
+    for _, keys, _, _, header, _ in parsed:
+        for k, h in zip(keys, header):
+            shown.setdefault(k, h)
+    keys = list(shown)
+    out = {k: [] for k in keys}
+    lines: list[int] = []
+    sheet_cols = {k: [] for k in SHEET_COLUMNS} if len(data_sheets) > 1 else None
+    for title, _, columns, rows, _, header_row in parsed:
+        offset = lines[-1] - header_row if lines else 0     # numbered on after the last line
+        for k in keys:
+            out[k] += columns.get(k) or [None] * len(rows)
+        lines += [r + offset for r in rows] if offset else rows
+        if sheet_cols is not None:
+            sheet_cols["工作表"] += [title] * len(rows)
+            sheet_cols["工作表行号"] += [str(r) for r in rows]
+    if sheet_cols is not None:
+        for k, v in sheet_cols.items():
+            keys.append(k)
+            shown[k] = k
+            out[k] = v
+    header = [shown[k] for k in keys]
+    mapping = {shown[k]: k for k in keys if k in {c.name for c in source.columns}}
+    extras = [shown[k] for k in keys if shown[k] not in mapping]
+    names = [f"c{i}" for i in range(len(keys))]
+    arrow = pa.table({**{n: pa.array(out[k], pa.string()) for n, k in zip(names, keys)},
                       "__line": pa.array(lines, pa.int64())})
     return ParsedSheet(arrow, header, mapping, extras)
 

@@ -21,6 +21,8 @@ class Column:
     values: tuple[str, ...] = ()   # allowed values for enum / list / code
     required_when: str | None = None   # SQL over typed columns: required only when this holds
     note: str = ""
+    event: bool = False            # a date the month's events happen on: never after the run month
+    signed: bool = False           # money that may be negative (冲正 rows of social insurance only)
 
     def __post_init__(self):
         assert self.kind in KINDS, self.kind
@@ -77,7 +79,7 @@ SOURCES: dict[str, Source] = {s.name: s for s in [
             C("id_number", "公民身份号码", "id", required=True),
             C("name", "姓名", "name", required=True),
             C("registration_type", "登记类型", "enum", required=True, values=REG_TYPES),
-            C("registration_date", "登记日期", "date", required=True),
+            C("registration_date", "登记日期", "date", required=True, event=True),
             C("employment_form", "就业形式", "enum", values=EMPLOYMENT_FORMS,
               note="only for 就业登记"),
             C("employer_uscc", "用人单位统一社会信用代码", "uscc", note="for 单位就业 / 公益性岗位"),
@@ -100,7 +102,7 @@ SOURCES: dict[str, Source] = {s.name: s for s in [
             C("contract_end", "劳动合同终止日期", "date", note="empty = open-ended"),
             C("contract_term_type", "合同期限类型", "enum",
               values=("固定期限", "无固定期限", "以完成一定工作任务为期限")),
-            C("filing_date", "备案日期", "date", required_when="filing_type IN ('解除', '终止')"),
+            C("filing_date", "备案日期", "date", event=True, required_when="filing_type IN ('解除', '终止')"),
             C("region_code", "行政区划代码", "region", required=True),
         ),
         key=("employer_uscc", "id_number", "filing_type", "contract_start", "filing_date"),
@@ -115,10 +117,10 @@ SOURCES: dict[str, Source] = {s.name: s for s in [
             C("insured_type", "参保身份", "enum", required=True, values=("单位职工", "灵活就业人员")),
             C("insurance_type", "险种类型", "code", required=True, values=INSURANCE_TYPES),
             C("contribution_month", "费款所属期", "month", required=True),
-            C("contribution_base", "缴费基数", "money"),
-            C("employer_amount", "单位缴费金额", "money"),
-            C("individual_amount", "个人缴费金额", "money"),
-            C("credited_date", "到账日期", "date"),
+            C("contribution_base", "缴费基数", "money", signed=True),
+            C("employer_amount", "单位缴费金额", "money", signed=True),
+            C("individual_amount", "个人缴费金额", "money", signed=True),
+            C("credited_date", "到账日期", "date", event=True),
             C("region_code", "行政区划代码", "region", required=True),
         ),
         key=("id_number", "employer_uscc", "insurance_type", "contribution_month"),
@@ -133,7 +135,7 @@ SOURCES: dict[str, Source] = {s.name: s for s in [
             C("enterprise_scale", "企业规模", "enum", values=("大型", "中型", "小型", "微型")),
             C("legal_rep_id_number", "法定代表人（经营者）证件号码", "id"),
             C("legal_rep_name", "法定代表人（经营者）姓名", "name"),
-            C("established_date", "成立日期", "date", required=True),
+            C("established_date", "成立日期", "date", required=True, event=True),
             C("status", "登记状态", "enum", values=("存续", "在业", "吊销", "注销", "迁出")),
             C("status_date", "状态变更日期", "date"),
             C("serious_dishonest", "严重违法失信", "bool"),
@@ -194,7 +196,7 @@ SOURCES: dict[str, Source] = {s.name: s for s in [
         (
             C("id_number", "公民身份号码", "id", required=True),
             C("name", "姓名", "name"),
-            C("death_date", "死亡日期", "date", required=True),
+            C("death_date", "死亡日期", "date", required=True, event=True),
         ),
         key=("id_number",),
         required=False,
@@ -210,7 +212,7 @@ SOURCES: dict[str, Source] = {s.name: s for s in [
             C("beneficiary_id_number", "受益人员身份证号", "id"),
             C("subsidy_month", "补贴所属期", "month"),
             C("amount", "补贴金额", "money"),
-            C("apply_date", "申请日期", "date"),
+            C("apply_date", "申请日期", "date", event=True),
             C("accept_date", "受理日期", "date"),
             C("review_date", "审核日期", "date"),
             C("pay_date", "拨付日期", "date"),

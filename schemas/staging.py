@@ -20,6 +20,8 @@ SQL_TYPES = {
     "bool": "BOOLEAN", "list": "VARCHAR[]", "phone": "VARCHAR", "region": "VARCHAR",
 }
 CODE_KINDS = ("id", "uscc", "id_or_uscc")
+APPLICANT_IS_FIRM = "trim(applicant_type) = '单位'"
+APPLICANT_IS_PERSON = "trim(applicant_type) = '个人'"
 
 
 def _lit(values) -> str:
@@ -78,13 +80,18 @@ def problem_expr(col: Column, label: str | None = None, row_level: bool = False)
     elif k == "uscc":
         checks.append(f"WHEN p__{c} IS NOT NULL AND t__{c} IS NULL THEN 'uscc_malformed'")
     elif k == "id_or_uscc":
-        checks.append(f"WHEN p__{c} IS NOT NULL AND t__{c} IS NULL THEN coalesce(zb_id_problem_t(p__{c}), 'id_malformed')")
+        checks.append(f"WHEN p__{c} IS NOT NULL AND t__{c} IS NULL THEN CASE WHEN {APPLICANT_IS_FIRM} "
+                      f"THEN 'uscc_malformed' ELSE coalesce(zb_id_problem_t(p__{c}), 'id_malformed') END")
     elif k == "date":
         checks.append(f"WHEN {raw} IS NOT NULL AND (t__{c} IS NULL OR NOT zb_date_ok(t__{c})) THEN 'bad_date'")
+        if col.event:      # the loader sets zb_as_of to the run month's last day
+            checks.append(f"WHEN t__{c} > getvariable('zb_as_of') THEN 'future_date'")
     elif k == "month":
         checks.append(f"WHEN {raw} IS NOT NULL AND t__{c} IS NULL THEN 'bad_month'")
     elif k == "money":
         checks.append(f"WHEN {raw} IS NOT NULL AND t__{c} IS NULL THEN 'bad_amount'")
+        if not col.signed:
+            checks.append(f"WHEN t__{c} < 0 THEN 'negative_amount'")
     elif k == "bool":
         checks.append(f"WHEN {raw} IS NOT NULL AND t__{c} IS NULL THEN 'bad_enum'")
     elif k in ("enum", "code"):
@@ -145,10 +152,13 @@ def _joined_dictionary(src: Source, col: Column) -> str:
     return f"(SELECT * FROM {d} WHERE NOT (t IS NOT DISTINCT FROM v AND problem IS NULL AND NOT blank{valid}))"
 
 
-# 申领主体证件号码: a citizen ID when the applicant is a person, a USCC for a 单位.
-ID_OR_USCC_TYPED = ("CASE WHEN coalesce(trim(applicant_type), '') <> '单位' AND zb_id_t(p__{c}) IS NOT NULL "
-                    "THEN zb_id_t(p__{c}) ELSE zb_uscc_t(p__{c}) END")
-ID_OR_USCC_VALID = "CASE WHEN t__{c} = zb_id_t(p__{c}) THEN zb_id_valid(t__{c}) ELSE zb_uscc_valid(t__{c}) END"
+# 申领主体证件号码: a citizen ID when 申领主体类型 is 个人, a USCC when 单位. The type decides,
+# never the shape: USCCs converted from old organisation codes are often all digits and would
+# pass for an ID. Only a row without a type falls back to whichever check the code passes.
+ID_OR_USCC_TYPED = ("CASE WHEN {firm} THEN zb_uscc_t(p__{c}) WHEN {person} THEN zb_id_t(p__{c}) "
+                    "ELSE coalesce(zb_id_t(p__{c}), zb_uscc_t(p__{c})) END")
+ID_OR_USCC_VALID = ("CASE WHEN {firm} THEN zb_uscc_valid(t__{c}) WHEN {person} THEN zb_id_valid(t__{c}) "
+                    "ELSE zb_id_valid(t__{c}) OR zb_uscc_valid(t__{c}) END")
 
 
 def typed_rows_sql(src: Source, raw_table: str) -> str:
@@ -163,8 +173,9 @@ def typed_rows_sql(src: Source, raw_table: str) -> str:
             out.append(f"t__{c}_valid AS {c}_valid")
         if col.kind == "id_or_uscc":
             joined += [f"r.{c} AS {c}", f"{d}.p AS p__{c}", "r.applicant_type AS applicant_type"]
-            row_typed.append(f"{ID_OR_USCC_TYPED.format(c=c)} AS t__{c}")
-            row_valid.append(f"{ID_OR_USCC_VALID.format(c=c)} AS t__{c}_valid")
+            who = {"c": c, "firm": APPLICANT_IS_FIRM, "person": APPLICANT_IS_PERSON}
+            row_typed.append(f"{ID_OR_USCC_TYPED.format(**who)} AS t__{c}")
+            row_valid.append(f"{ID_OR_USCC_VALID.format(**who)} AS t__{c}_valid")
             problems.append(problem_expr(col, row_level=True))
             continue
         sparse = is_sparse(col)

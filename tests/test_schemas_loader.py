@@ -180,10 +180,12 @@ def test_missing_required_source_is_named(wh, tmp_path):
 
 
 def test_reloading_a_month_replaces_exactly_that_month(wh, tmp_path):
-    folder = tmp_path / "in"
+    folder, september = tmp_path / "in", tmp_path / "in-09"
     folder.mkdir()
+    september.mkdir()
     write_csv(folder / "employment_registration.csv", ROWS)
-    load_er(wh, folder, "2026-09")
+    write_csv(september / "employment_registration.csv", ROWS[:-1])   # (an identical file set is refused)
+    load_er(wh, september, "2026-09")
     load_er(wh, folder, "2026-10")
     snapshot = lambda: (wh.execute("SELECT * FROM stg_employment_registration ORDER BY ALL").fetchall(),
                         wh.execute("SELECT * FROM quarantine ORDER BY ALL").fetchall(),
@@ -191,7 +193,7 @@ def test_reloading_a_month_replaces_exactly_that_month(wh, tmp_path):
     before = snapshot()
     load_er(wh, folder, "2026-10")
     assert snapshot() == before
-    assert wh.execute("SELECT count(*) FROM stg_employment_registration").fetchone()[0] == 6
+    assert wh.execute("SELECT count(*) FROM stg_employment_registration WHERE extract_month = '2026-10-01'").fetchone()[0] == 3
 
 
 def relations(con):
