@@ -54,6 +54,35 @@ EXCLUSION_REASONS = {
     "ledger_granted": "补贴台账中已享受",
     "listed_earlier": "往月已列入名单",
 }
+# 核查 checks (zhibu/verification/runner.py CHECK_CODES) in Chinese; a check with no finding is
+# still listed with 0.
+CHECK_NAMES = {
+    "overdue_accept": "超期未受理",
+    "overdue_review": "超期未审核",
+    "overdue_payment": "超期未拨付",
+    "overdue_completion": "超期办结（超过20个工作日）",
+    "paid_to_fiscal_staff": "向财政供养人员发放",
+    "paid_after_death": "死亡后仍发放",
+    "duplicate_one_off": "一次性补贴重复发放",
+    "no_contributions": "无社保缴费支撑",
+    "beneficiary_not_linked": "受益人身份无法比对",
+    "handler_is_beneficiary": "经办人即受益人",
+    "handler_is_legal_rep": "经办人为受益单位法定代表人",
+    "handler_same_household": "经办人与受益人同户",
+    "handler_same_phone": "经办人与受益人电话相同",
+}
+
+
+def check_codes(present=()) -> list[str]:
+    """Every check the verification stage runs, in its order, then any other code present."""
+    try:
+        from zhibu.verification.runner import CHECK_CODES
+        base = list(CHECK_CODES)
+    except Exception:  # the stage's module unavailable: the known list
+        base = list(CHECK_NAMES)
+    return base + sorted({c for c in present if c and c not in base})
+
+
 # What a bureau's 不予列入 sheet shows (not the routine earlier listings).
 BUREAU_EXCLUSION_REASONS = ("fiscal_staff", "deceased", "ledger_granted")
 
@@ -158,3 +187,65 @@ def fsync_dir(path: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+# ---------------------------------------------------------------- where a person/firm belongs
+FIRM_POLICIES = ("one_time_hiring", "hiring_social_insurance", "job_retention_refund")
+
+# (table, id column, name column, region column, date column): the records that place a person
+# or firm in a county. The latest record (extract month, then its own date) decides.
+_PLACING_RECORDS = [
+    ("stg_employment_registration", "id_number", "name", "region_code", "registration_date"),
+    ("stg_graduates", "id_number", "name", "region_code", "graduation_date"),
+    ("stg_social_insurance", "id_number", "name", "region_code", "contribution_month"),
+    ("stg_fiscal_staff", "id_number", "name", "region_code", None),
+    ("stg_poverty_alleviation", "id_number", "name", "region_code", None),
+    ("stg_subsidy_ledger", "beneficiary_id_number", None, "region_code", "apply_date"),
+    ("stg_business_registration", "uscc", "name", "region_code", "established_date"),
+    ("stg_deceased", "id_number", "name", None, "death_date"),
+]
+
+
+def league_of_region(region_code: str | None) -> str:
+    """盟市 of a county code; anything outside Inner Mongolia's 12 → the regional department."""
+    if region_code and len(region_code) >= 4:
+        lg = region_code[:4] + "00"
+        if lg in LEAGUES:
+            return lg
+    return UNASSIGNED_LEAGUE
+
+
+def latest_records_sql(con: duckdb.DuckDBPyConnection, month: str, ids_sql: str) -> str | None:
+    """SELECT id, region_code, name: each ID's latest placing record up to `month` (one row per
+    id; region/name from the latest record that has one). None when no source table exists.
+    `ids_sql` is a query returning one column `id`."""
+    check_month(month)
+    parts = []
+    for i, (t, idc, namec, regc, datec) in enumerate(_PLACING_RECORDS):
+        if not table_exists(con, t):
+            continue
+        cols = set(table_columns(con, t))
+        need = {idc, "extract_month"} | ({regc} if regc else set())
+        if not need <= cols:
+            continue
+        name = f"CAST({namec} AS VARCHAR)" if namec and namec in cols else "NULL"
+        reg = f"CAST({regc} AS VARCHAR)" if regc else "NULL"
+        d = f"CAST({datec} AS VARCHAR)" if datec and datec in cols else "NULL"
+        parts.append(
+            f"SELECT CAST({idc} AS VARCHAR) AS id, {reg} AS region_code, {name} AS name, "
+            f"CAST(extract_month AS VARCHAR) AS em, {d} AS d, {i} AS src FROM {t} "
+            f"WHERE CAST({idc} AS VARCHAR) IN (SELECT id FROM ({ids_sql})) "
+            f"AND {month_key('extract_month')} <= '{month}'")
+    if not parts:
+        return None
+    recs = " UNION ALL ".join(parts)
+    order = "em DESC, d DESC NULLS LAST, src, region_code, name"
+    return (
+        f"WITH recs AS ({recs}), "
+        f"r AS (SELECT id, region_code, row_number() OVER (PARTITION BY id ORDER BY {order}) AS k "
+        f"      FROM recs WHERE region_code IS NOT NULL), "
+        f"n AS (SELECT id, name, row_number() OVER (PARTITION BY id ORDER BY {order}) AS k "
+        f"      FROM recs WHERE name IS NOT NULL), "
+        f"i AS (SELECT DISTINCT id FROM recs) "
+        f"SELECT i.id, r.region_code, n.name FROM i "
+        f"LEFT JOIN r ON r.id = i.id AND r.k = 1 LEFT JOIN n ON n.id = i.id AND n.k = 1")

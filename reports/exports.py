@@ -13,6 +13,7 @@ import xlsxwriter
 
 from .common import (
     BENEFICIARY_TYPES,
+    BUREAU_EXCLUSION_REASONS,
     EXCLUSION_REASONS,
     LEAGUES,
     MATCH_METHODS,
@@ -364,3 +365,10 @@ def write_exports(
         written.append(write_csv(mine, folder / f"{stem}.csv"))
         written.append(write_readme(folder, league, month))
     return written
+
+
+def bureau_exclusions(exclusions) -> list[dict]:
+    """exclusions.parquet rows a bureau's 不予列入 sheet shows: fiscal staff, death, ledger
+    (not the routine earlier listings)."""
+    rows = exclusions.to_pylist() if hasattr(exclusions, "to_pylist") else list(exclusions)
+    return [r for r in rows if r.get("reason") in BUREAU_EXCLUSION_REASONS]

@@ -17,7 +17,15 @@ from collections import OrderedDict
 from decimal import Decimal
 from pathlib import Path
 
-from .common import POLICIES, league_name, neutralise, policy_name
+from .common import (
+    POLICIES,
+    UNASSIGNED_LEAGUE,
+    latest_records_sql,
+    league_name,
+    league_of_region,
+    neutralise,
+    policy_name,
+)
 
 log = logging.getLogger(__name__)
 
@@ -122,15 +130,19 @@ _TAG_RE = re.compile(r"^\s*【[^】]*】\s*")
 _FRAME_WORDS = ("12333", "如有疑问", "无需提交", "无需另行", "确认后")
 
 
+_LEADIN_RE = re.compile(r"^经(?:人社部门)?数据比对[，,]\s*")
+
+
 def clean_segment(text: str, name: str) -> str:
+    """A per-policy text without what the bundle already says: the 【】 tag, the greeting
+    (`其其格您好：`, `张三同学你好：`, `甲公司：`), the `经数据比对，` lead-in, the closing lines."""
     s = _TAG_RE.sub("", text.strip())
-    if name and s.startswith(name):
-        rest = s[len(name):]
-        if rest[:1] in ("：", ":", "，", ",", "。", " "):
-            s = rest[1:].lstrip()
-    for greet in ("您好，", "您好,", "您好：", "您好！", "您好"):
-        if s.startswith(greet):
-            s = s[len(greet):]
+    who = re.escape(name) if name else ""
+    greet = re.compile(rf"^(?:尊敬的)?{who}(?:同学|先生|女士)?(?:你好|您好)?[：:，,！!]\s*") if who else None
+    if greet and greet.match(s):
+        s = greet.sub("", s, count=1)
+    s = re.sub(r"^(?:你好|您好)[：:，,！!]?\s*", "", s)
+    s = _LEADIN_RE.sub("", s)
     parts = [p for p in re.split(r"(?<=[。！!])", s) if p.strip()]
     keep = [p for p in parts if not any(w in p for w in _FRAME_WORDS)]
     return "".join(keep).strip().rstrip("。！!；;，, ")
@@ -155,29 +167,74 @@ def _fmt_amount(d: Decimal) -> str:
     return f"{d:,.2f}"
 
 
+def _policy_order(code: str) -> tuple:
+    codes = list(POLICIES)
+    return (codes.index(code), "") if code in codes else (len(codes), code)
+
+
+def route(grp: list[dict], home_region: str | None = None) -> tuple[str, str]:
+    """(league, region) a beneficiary's one notice goes to when its rows carry several regions.
+
+    The region of the beneficiary's latest record (`home_region`: where it last registered,
+    contributed, graduated, …) when that 盟市 is among its rows' 盟市 — the bureau that knows
+    it now and has its rows; otherwise the region of its first policy (policy order of
+    policies.md), so the notice always goes to a bureau whose list holds the beneficiary."""
+    leagues = {(r.get("league_code") or UNASSIGNED_LEAGUE) for r in grp}
+    if home_region:
+        home_league = league_of_region(home_region)
+        mine = sorted((r for r in grp if (r.get("league_code") or UNASSIGNED_LEAGUE) == home_league),
+                      key=lambda r: (_policy_order(r["policy_code"]), r.get("region_code") or ""))
+        if home_league in leagues and mine:
+            region = home_region if any(r.get("region_code") == home_region for r in mine) \
+                else (mine[0].get("region_code") or "")
+            return home_league, region
+    first = min(grp, key=lambda r: (_policy_order(r["policy_code"]), r.get("league_code") or "",
+                                    r.get("region_code") or ""))
+    return first.get("league_code") or UNASSIGNED_LEAGUE, first.get("region_code") or ""
+
+
+def home_regions(con, month: str, rows: list[dict]) -> dict[str, str]:
+    """{beneficiary_id: county of its latest record up to `month`} for beneficiaries whose rows
+    carry more than one 盟市 (the others need no routing)."""
+    leagues: dict[str, set] = {}
+    for r in rows:
+        leagues.setdefault(r["beneficiary_id"], set()).add(r.get("league_code") or UNASSIGNED_LEAGUE)
+    ids = sorted(b for b, lg in leagues.items() if b and len(lg) > 1)
+    if not ids:
+        return {}
+    values = ", ".join("('" + i.replace("'", "''") + "')" for i in ids)
+    sql = latest_records_sql(con, month, f"SELECT * FROM (VALUES {values}) v(id)")
+    if sql is None:
+        return {}
+    return {i: reg for i, reg, _n in con.execute(sql).fetchall() if reg}
+
+
 def build_notices(
     rows: list[dict],
     month: str,
     catalogue: dict[str, dict] | None = None,
     templates: dict[str, str] | None = None,
+    home: dict[str, str] | None = None,
 ) -> list[dict]:
-    """Group eligibility rows by (league, beneficiary) and render one bundled message each."""
+    """One bundled message per beneficiary (whatever regions its rows carry), routed to one
+    bureau (`route`); `home` maps beneficiary_id → region of its latest record."""
     catalogue = catalogue or {}
     templates = templates or {}
+    home = home or {}
     groups: "OrderedDict[tuple, list[dict]]" = OrderedDict()
     for r in rows:
-        key = (r.get("league_code") or "", r["beneficiary_type"] or "", r["beneficiary_id"] or "")
+        key = (r["beneficiary_type"] or "", r["beneficiary_id"] or "")
         groups.setdefault(key, []).append(r)
 
     notices = []
-    for key in sorted(groups):
-        league, btype, bid = key
+    for key in sorted(groups, key=lambda k: (route(groups[k], home.get(k[1]))[0], k)):
+        btype, bid = key
         grp = groups[key]
+        league, region = route(grp, home.get(bid))
         name = next((r["beneficiary_name"] for r in grp if r.get("beneficiary_name")), "") or ""
         phone = next((r["phone"] for r in grp if r.get("phone") and MOBILE_RE.match(r["phone"])), None)
         if phone is None:
             phone = next((r["phone"] for r in grp if r.get("phone")), None)
-        region = next((r["region_code"] for r in grp if r.get("region_code")), "") or ""
         by_policy: "OrderedDict[str, list[dict]]" = OrderedDict()
         for r in grp:
             by_policy.setdefault(r["policy_code"], []).append(r)
@@ -257,11 +314,12 @@ def write_push(
     leagues: list[str],
     catalogue: dict | None = None,
     templates: dict | None = None,
+    home: dict[str, str] | None = None,
 ) -> list[Path]:
     """push/<league_code>/notices.csv for every exported league (header-only when none)."""
-    notices = build_notices(rows, month, catalogue, templates)
+    notices = build_notices(rows, month, catalogue, templates, home)
     written = []
-    for league in leagues:
-        mine = [n for n in notices if (n["league_code"] or "_unassigned") == league]
+    for league in sorted(set(leagues) | {n["league_code"] for n in notices}):
+        mine = [n for n in notices if (n["league_code"] or UNASSIGNED_LEAGUE) == league]
         written.append(write_notices_csv(mine, out_dir / "push" / league / "notices.csv"))
     return written

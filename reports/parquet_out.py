@@ -13,6 +13,10 @@ import pyarrow.parquet as pq
 from .common import (
     ELIGIBILITY_COLUMNS,
     ELIGIBILITY_SORT,
+    FIRM_POLICIES,
+    LEAGUES,
+    UNASSIGNED_LEAGUE,
+    latest_records_sql,
     check_month,
     month_first_day,
     month_match,
@@ -50,6 +54,21 @@ QUARANTINE_SCHEMA = pa.schema(
         ("reason", pa.string()),
         ("detail", pa.string()),
         ("raw", pa.string()),
+    ]
+)
+
+EXCLUSIONS_SCHEMA = pa.schema(
+    [
+        ("run_month", pa.string()),
+        ("policy_code", pa.string()),
+        ("beneficiary_type", pa.string()),
+        ("beneficiary_id", pa.string()),
+        ("person_id_number", pa.string()),
+        ("person_name", pa.string()),
+        ("reason", pa.string()),
+        ("detail", pa.string()),
+        ("region_code", pa.string()),
+        ("league_code", pa.string()),
     ]
 )
 
@@ -126,6 +145,44 @@ def read_quarantine(con: duckdb.DuckDBPyConnection, month: str) -> pa.Table:
         "reason NULLS FIRST, detail NULLS FIRST, raw NULLS FIRST"
     ).to_arrow_table()
     return t.cast(QUARANTINE_SCHEMA)
+
+
+def read_exclusions(con: duckdb.DuckDBPyConnection, month: str) -> pa.Table:
+    """Every candidate an exclusion struck in `month`, with its reason, the record behind it
+    (`detail`) and where it belongs: the beneficiary's county from its latest record up to the
+    month (the firm's register entry for firm subsidies, else the person's latest record of any
+    source), its 盟市 (or 150000 when none in Inner Mongolia)."""
+    check_month(month)
+    if not table_exists(con, "exclusions"):
+        return EXCLUSIONS_SCHEMA.empty_table()
+    firm_list = ", ".join(f"'{c}'" for c in FIRM_POLICIES)
+    x = (f"SELECT '{month}' AS run_month, CAST(policy_code AS VARCHAR) AS policy_code, "
+         f"CASE WHEN policy_code IN ({firm_list}) THEN 'firm' ELSE 'person' END AS beneficiary_type, "
+         "CAST(beneficiary_id AS VARCHAR) AS beneficiary_id, "
+         "CAST(person_id_number AS VARCHAR) AS person_id_number, CAST(reason AS VARCHAR) AS reason, "
+         "CAST(detail AS VARCHAR) AS detail "
+         f"FROM exclusions WHERE {month_match('run_month', month)}")
+    ids = (f"SELECT beneficiary_id AS id FROM ({x}) UNION "
+           f"SELECT person_id_number AS id FROM ({x})")
+    places = latest_records_sql(con, month, ids)
+    if places is None:
+        places = "SELECT NULL::VARCHAR AS id, NULL::VARCHAR AS region_code, NULL::VARCHAR AS name WHERE false"
+    leagues = ", ".join(f"'{c}'" for c in LEAGUES)
+    sql = f"""
+        WITH x AS ({x}), p AS ({places}),
+        j AS (
+            SELECT x.*, pn.name AS person_name,
+                   coalesce(b.region_code, pn.region_code) AS region_code
+            FROM x LEFT JOIN p b ON b.id = x.beneficiary_id
+                   LEFT JOIN p pn ON pn.id = x.person_id_number)
+        SELECT run_month, policy_code, beneficiary_type, beneficiary_id, person_id_number,
+               person_name, reason, detail, region_code,
+               CASE WHEN substr(region_code, 1, 4) || '00' IN ({leagues})
+                    THEN substr(region_code, 1, 4) || '00' ELSE '{UNASSIGNED_LEAGUE}' END AS league_code
+        FROM j
+        ORDER BY league_code, policy_code, reason, beneficiary_id NULLS FIRST,
+                 person_id_number NULLS FIRST, detail NULLS FIRST"""
+    return con.sql(sql).to_arrow_table().cast(EXCLUSIONS_SCHEMA)
 
 
 def read_review_queue(con: duckdb.DuckDBPyConnection, month: str) -> pa.Table:

@@ -71,9 +71,12 @@ def build_month(con: duckdb.DuckDBPyConnection, month: str, out: Path, run_info:
     parquet_out.write_parquet(quarantine, out / "quarantine.parquet")
 
     rows = exports.export_rows(elig, catalogue)
-    exports.write_exports(rows, out, month, catalogue)
+    exclusions = parquet_out.read_exclusions(con, month)
+    parquet_out.write_parquet(exclusions, out / "exclusions.parquet")
+    exports.write_exports(rows, out, month, catalogue, exports.bureau_exclusions(exclusions))
     leagues = exports.leagues_to_export(rows)
-    notices.write_push(rows, out, month, leagues, catalogue, templates)
+    notices.write_push(rows, out, month, leagues, catalogue, templates,
+                       notices.home_regions(con, month, rows))
     verification_out.write_verification(con, out, month)
 
     html = report_html.render_report(

@@ -12,7 +12,18 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .common import LEAGUES, league_name, month_match, neutralise, table_columns, table_exists
+from .common import (
+    CHECK_NAMES,
+    LEAGUES,
+    UNASSIGNED_LEAGUE,
+    league_name,
+    league_of_region,
+    month_match,
+    neutralise,
+    table_columns,
+    table_exists,
+    check_codes,
+)
 from .parquet_out import write_parquet
 
 HEADERS_ZH = {
@@ -133,8 +144,63 @@ def write_verification(con: duckdb.DuckDBPyConnection, out_dir: Path, month: str
             ("check_code", pa.string()), ("check_name", pa.string()), ("league_code", pa.string()),
             ("league_name", pa.string()), ("count", pa.int64())]))
         written.append(write_bom_csv(t, folder / "counts_by_league.csv"))
+    sample = None
     if table_exists(con, "verification_sample"):
         sample = _select_all(con, "verification_sample", month)
         written.append(write_bom_csv(sample, folder / "spot_check_sample.csv"))
         written.append(write_parquet(sample, folder / "spot_check_sample.parquet"))
+    written += write_bureau_verification(out_dir, findings, sample, codes)
+    return written
+
+
+def _league_column(t: pa.Table) -> list[str]:
+    """Each row's bureau: its league_code, else the 盟市 of its region_code, else (a firm) of
+    the registration authority in its USCC (characters 3-8); else the regional department."""
+    n = t.num_rows
+    cols = {c: t.column(c).to_pylist() for c in ("league_code", "region_code", "employer_uscc")
+            if c in t.column_names}
+    out = []
+    for i in range(n):
+        lg = (cols.get("league_code") or [None] * n)[i]
+        if not lg:
+            reg = (cols.get("region_code") or [None] * n)[i]
+            uscc = (cols.get("employer_uscc") or [None] * n)[i]
+            lg = league_of_region(reg or (uscc[2:8] if uscc and len(uscc) == 18 else None))
+        out.append(lg)
+    return out
+
+
+def write_bureau_verification(out_dir: Path, findings: pa.Table, sample: pa.Table | None,
+                              codes: list[str]) -> list[Path]:
+    """exports/<league>/verification/: that 盟市's own findings per check, a count per check
+    (zeros shown) and its firms drawn for joint verification; nothing of another region."""
+    written: list[Path] = []
+    f_league = _league_column(findings)
+    s_league = _league_column(sample) if sample is not None else []
+    codes = check_codes(codes)
+    names = dict(CHECK_NAMES)
+    if "check_name" in findings.column_names:
+        for c, n in zip(findings.column("check_code").to_pylist(), findings.column("check_name").to_pylist()):
+            if c not in CHECK_NAMES and n:
+                names[c] = n
+    leagues = sorted(set(LEAGUES) | set(f_league) | set(s_league))
+    count_schema = pa.schema([("check_code", pa.string()), ("check_name", pa.string()),
+                              ("count", pa.int64())])
+    for league in leagues:
+        folder = out_dir / "exports" / league / "verification"
+        folder.mkdir(parents=True, exist_ok=True)
+        mine = findings.filter(pa.array([lg == league for lg in f_league], pa.bool_())) \
+            if findings.num_rows else findings
+        counts = []
+        for code in codes:
+            part = mine.filter(pc.equal(mine.column("check_code"), code)) if mine.num_rows else mine
+            counts.append({"check_code": code, "check_name": names.get(code), "count": part.num_rows})
+            if part.num_rows:
+                written.append(write_bom_csv(part, folder / f"findings_{_safe_name(code)}.csv"))
+        written.append(write_bom_csv(pa.Table.from_pylist(counts, schema=count_schema),
+                                     folder / "counts.csv"))
+        if sample is not None:
+            my_sample = sample.filter(pa.array([lg == league for lg in s_league], pa.bool_())) \
+                if sample.num_rows else sample
+            written.append(write_bom_csv(my_sample, folder / "spot_check_sample.csv"))
     return written

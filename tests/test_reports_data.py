@@ -107,6 +107,13 @@ def make_warehouse(path: Path, *, verification: bool = True, review: bool = True
         ('2026-10', 'name_pinyin+birth', 4200, 310, 'fuzzy'),
         ('2026-10', 'id_edit1', 900, 820, 'id_repaired'),
         ('2026-09', 'id_edit1', 10, 1, 'id_repaired')""")
+    # where struck candidates belong: the person's latest staged record (exclusions' region)
+    con.execute("""CREATE TABLE stg_employment_registration(id_number VARCHAR, name VARCHAR,
+        registration_date DATE, region_code VARCHAR, extract_month DATE)""")
+    con.execute(f"""INSERT INTO stg_employment_registration VALUES
+        ('{P2}', '李四', DATE '2026-03-01', '150203', DATE '2026-03-01'),
+        ('{P2}', '李四', DATE '2026-09-15', '150102', DATE '2026-09-01'),
+        ('{P2}', '李四', DATE '2026-11-15', '150421', DATE '2026-11-01')""")
     con.execute("""CREATE TABLE exclusions(run_month VARCHAR, policy_code VARCHAR, beneficiary_id VARCHAR,
         person_id_number VARCHAR, reason VARCHAR, detail VARCHAR)""")
     con.execute(f"""INSERT INTO exclusions VALUES

@@ -8,7 +8,7 @@ import pytest
 
 from reports.common import LEAGUES
 from reports.exports import EXPORT_COLUMNS, write_xlsx
-from test_reports_data import ELIG_ROWS, F1, MONTH, P1, P2, publish, published, warehouse  # noqa: F401
+from test_reports_data import ELIG_ROWS, F1, MONTH, P1, P2, P3, P4, publish, published, warehouse  # noqa: F401
 
 HEADERS = ["政策代码", "政策名称", "受益主体类型", "受益主体证件号码", "受益主体名称", "人员身份证号",
            "人员姓名", "补贴金额(元)", "起始月份", "截止月份", "行政区划代码", "盟市代码", "匹配方式",
@@ -30,6 +30,10 @@ def _csv(out, league):
     raw = (out / "exports" / league / f"eligibility_{league}_{MONTH}.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     return list(csv.reader(raw.decode("utf-8-sig").splitlines()))
+
+
+def _policy_sheets(wb):
+    return [ws for ws in wb.worksheets[1:] if ws.title != "不予列入"]
 
 
 def _data_rows(ws):
@@ -75,7 +79,7 @@ def test_totals_are_outside_the_data_sheets(out):
     assert len(rows) == 2 and all(r[0] == "one_time_hiring" for r in rows)
     assert sum(Decimal(str(r[idx])) for r in rows) == Decimal("3000.00")
     # an importer reading a data sheet gets exactly the data rows
-    for sheet in wb.sheetnames[1:]:
+    for sheet in wb.sheetnames[1:]:              # policy sheets and 不予列入
         df = pd.read_excel(path, sheet_name=sheet, dtype=str)
         assert "合计" not in df.to_numpy().ravel().tolist(), sheet
         assert not df.isna().all(axis=1).any(), sheet
@@ -121,10 +125,10 @@ def test_region_scoping(out):
         assert len(rows) - 1 == len(expected)
         assert all(r[11] == league for r in rows[1:])
         wb = _xlsx(out, league)
-        for ws in wb.worksheets[1:]:
+        for ws in _policy_sheets(wb):
             data, _total = _data_rows(ws)
             assert all(r[11] == league for r in data), (league, ws.title)
-        n = sum(len(_data_rows(ws)[0]) for ws in wb.worksheets[1:])
+        n = sum(len(_data_rows(ws)[0]) for ws in _policy_sheets(wb))
         assert n == len(expected)
     # a league with nothing this month still gets a (header-only) list
     assert len(_csv(out, "152900")) == 1
@@ -133,7 +137,7 @@ def test_region_scoping(out):
 def test_csv_same_rows_as_xlsx(out):
     rows = _csv(out, "150200")
     wb = _xlsx(out, "150200")
-    xrows = [r for ws in wb.worksheets[1:] for r in _data_rows(ws)[0]]
+    xrows = [r for ws in _policy_sheets(wb) for r in _data_rows(ws)[0]]
     amounts_csv = sorted(Decimal(r[7]) for r in rows[1:])
     amounts_xlsx = sorted(Decimal(str(r[7])).quantize(Decimal("0.01")) for r in xrows)
     assert amounts_csv == amounts_xlsx == [Decimal("5000.00"), Decimal("123456.78")]
@@ -185,3 +189,41 @@ def test_rows_without_league_go_to_the_regional_department(tmp_path):
     assert len(rows) == 2 and rows[1][0] == "startup_one_time"
     assert all(r[0] != "startup_one_time" for league in LEAGUES for r in _csv(out, league)[1:])
     assert (out / "push" / "150000" / "notices.csv").is_file()
+
+
+def test_exclusions_sheet_holds_the_regions_own_strikes(out):
+    import pyarrow.parquet as pq
+    ex = pq.read_table(out / "exclusions.parquet").to_pylist()
+    assert {(r["reason"], r["person_id_number"]) for r in ex} == {
+        ("fiscal_staff", P2), ("listed_earlier", P3), ("listed_earlier", P4)}
+    fiscal = next(r for r in ex if r["reason"] == "fiscal_staff")
+    # the person's latest record up to the month (2026-09, 新城区), not the later 2026-11 one
+    assert (fiscal["region_code"], fiscal["league_code"], fiscal["person_name"]) == ("150102", "150100", "李四")
+    assert fiscal["detail"] == "财政供养"
+    ws = _xlsx(out, "150100")["不予列入"]
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    assert [c.value for c in ws[1]][:4] == ["政策名称", "不予列入原因", "受益主体证件号码", "人员身份证号"]
+    assert rows == [("求职创业补贴", "财政供养人员", P2, P2, "李四", "150102", "财政供养")]
+    for league in LEAGUES:                    # routine earlier listings are not shown; no one else's
+        if league != "150100":
+            assert list(_xlsx(out, league)["不予列入"].iter_rows(min_row=2, values_only=True)) == []
+
+
+def test_each_bureau_gets_its_own_verification(out):
+    import csv as _csv_mod
+    from reports.common import CHECK_NAMES
+    for league in LEAGUES:
+        folder = out / "exports" / league / "verification"
+        counts = list(_csv_mod.DictReader(
+            (folder / "counts.csv").read_text(encoding="utf-8-sig").splitlines()))
+        assert {r["核查代码"] for r in counts} >= set(CHECK_NAMES)      # zeros included
+        for f in folder.glob("findings_*.csv"):
+            body = list(_csv_mod.DictReader(f.read_text(encoding="utf-8-sig").splitlines()))
+            assert body and all(r["盟市代码"] == league for r in body), (league, f.name)
+        sample = list(_csv_mod.DictReader(
+            (folder / "spot_check_sample.csv").read_text(encoding="utf-8-sig").splitlines()))
+        assert all(r["单位统一社会信用代码"][2:6] == league[:4] for r in sample)
+    hohhot = {r["单位统一社会信用代码"] for r in _csv_mod.DictReader(
+        (out / "exports" / "150100" / "verification" / "spot_check_sample.csv")
+        .read_text(encoding="utf-8-sig").splitlines())}
+    assert hohhot == {F1}
