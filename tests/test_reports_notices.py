@@ -102,3 +102,50 @@ def test_build_notices_sums_exactly():
                  league_code="150100", phone="13800000000") for i in range(3)]
     (n,) = build_notices(rows, MONTH)
     assert n["total_amount"] == "0.30" and n["channel"] == "短信"
+
+
+def _row(code, league, region, amount="100.00", **kw):
+    r = dict(policy_code=code, beneficiary_type="person", beneficiary_id=P1, beneficiary_name="其其格",
+             person_id_number=P1, person_name="其其格", amount=Decimal(amount), period_start="2026-09",
+             period_end="2026-10", region_code=region, league_code=league, phone="13912345678")
+    r.update(kw)
+    return r
+
+
+def test_one_notice_across_regions_routed_to_one_bureau():
+    rows = [_row("flexible_social_insurance", "150200", "150203"), _row("job_search", "150100", "150102")]
+    (n,) = build_notices(rows, MONTH)                       # no record: the first policy's region
+    assert (n["league_code"], n["region_code"]) == ("150200", "150203")
+    assert n["policy_codes"] == "flexible_social_insurance;job_search" and n["total_amount"] == "200.00"
+    (n,) = build_notices(rows, MONTH, home={P1: "150102"})  # latest record in 新城区
+    assert (n["league_code"], n["region_code"]) == ("150100", "150102")
+    (n,) = build_notices(rows, MONTH, home={P1: "150421"})  # latest record elsewhere: first policy
+    assert n["league_code"] == "150200"
+
+
+def test_cross_region_beneficiary_gets_one_notice_in_the_push_folders(warehouse, tmp_path):  # noqa: F811
+    import duckdb
+    con = duckdb.connect(str(warehouse))
+    # P1's job_search row carries 包头 (e.g. 生源地), the rest of P1 is 呼和浩特
+    con.execute(f"UPDATE eligibility SET region_code = '150203', league_code = '150200' "
+                f"WHERE policy_code = 'job_search' AND beneficiary_id = '{P1}'")
+    con.execute(f"""CREATE TABLE stg_graduates AS SELECT '{P1}' AS id_number, '张三伟' AS name,
+        DATE '2026-06-30' AS graduation_date, '150102' AS region_code, DATE '2026-10-01' AS extract_month""")
+    con.close()
+    out = publish(warehouse, tmp_path / "out")
+    hits = [(p.parent.name, r) for p in (out / "push").glob("*/notices.csv") for r in _read(p)
+            if r["beneficiary_id"] == P1]
+    assert len(hits) == 1
+    league, n = hits[0]
+    assert league == "150100" and n["policy_codes"] == "flexible_social_insurance;job_search"
+
+
+def test_bundled_text_greets_once():
+    tpl = {"flexible_social_insurance": "【直补快办】{name}您好：经数据比对，您缴纳的社会保险费符合条件，可享受补贴{amount}元。无需提交申请。",
+           "job_search": "【直补快办】{name}同学你好：经数据比对，你符合求职创业补贴条件，可享受补贴{amount}元。"}
+    rows = [_row("flexible_social_insurance", "150100", "150102"), _row("job_search", "150100", "150102")]
+    (n,) = build_notices(rows, MONTH, templates=tpl)
+    msg = n["message"]
+    assert msg.startswith("【直补快办】其其格：") and msg.count("其其格") == 1
+    assert "您好" not in msg and "你好" not in msg and msg.count("数据比对") == 1
+    assert "1.您缴纳的社会保险费符合条件，可享受补贴100.00元；2.你符合求职创业补贴条件" in msg
