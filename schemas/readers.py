@@ -197,7 +197,8 @@ def detect_encoding(path: Path) -> tuple[str, int]:
 
 # Characters that Chinese-language government extracts do not contain, but that Big5 bytes
 # read as GB18030 produce: private-use code points, kana, box drawing, Greek and Cyrillic.
-_IMPLAUSIBLE = re.compile("[\ue000-\uf8ff\u3040-\u30ff\u2500-\u257f\u0370-\u04ff]")
+# (・ U+30FB is not among them: it is one of the separator dots of Mongolian names.)
+_IMPLAUSIBLE = re.compile("[\ue000-\uf8ff\u3040-\u30fa\u30fc-\u30ff\u2500-\u257f\u0370-\u04ff]")
 _HAN = re.compile("[\u4e00-\u9fff]")
 
 

@@ -238,3 +238,12 @@ def test_thresholds_are_settings(wh, tmp_path, monkeypatch):
     settings.write_text("future_dated_rows_max: ten\n", encoding="utf-8")
     with pytest.raises(ValueError, match="future_dated_rows_max must be a int"):
         load_month(wh, "2026-10", folder, disabled=only("employment_registration"))
+
+
+def test_gb18030_names_with_the_katakana_separator_dot_load(wh, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rows = [[person_id("15010219900307123"), "巴特尔・朝鲁", "失业登记", "2026-10-15", "", "", "", "", "150102", ""]]
+    write_csv(folder / "employment_registration.csv", rows, encoding="gb18030")
+    load_month(wh, "2026-10", folder, disabled=only("employment_registration"))
+    assert wh.execute("SELECT name FROM stg_employment_registration").fetchall() == [("巴特尔·朝鲁",)]
