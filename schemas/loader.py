@@ -159,7 +159,7 @@ def _check_snapshot(con, src: Source, month: str, rows: int, path: Path) -> None
                             f"snapshot's {prev[0]}: refusing to replace the roster (setting snapshot_min_ratio)")
 
 
-XLSX_WORKER_BYTES = 2 << 20    # sheets this big are parsed by openpyxl in a worker process
+XLSX_WORKER_BYTES = 2 << 20    # sheets this big are parsed in a worker process while the CSVs load
 
 
 class _Pending:
@@ -191,7 +191,7 @@ class _Pending:
 def read_month(con, month: str, input_dir: Path, disabled=(), workdir: Path | None = None):
     """Phase 1: read and check every file of the month into its raw table. Raises LoadFailed.
 
-    Big xlsx sheets are parsed by worker processes (openpyxl is pure Python, ~20 s a regional
+    Big xlsx sheets are parsed by worker processes (python-calamine, ~4x openpyxl, still seconds a regional
     month) while this process reads and stages the CSVs; they come back as _Pending and are
     checked before the month commits (`finish_reads`).
     """

@@ -425,29 +425,52 @@ def _sheet_header(rows, canonical: dict, required: set):
     return (first[0], first[1], False) if first else None
 
 
+class _Sheet:
+    """One sheet as python-calamine reads it (Rust; ~10x openpyxl), in openpyxl's terms: rows
+    from A1 with their 1-based numbers, empty cells None, dates as dates (Excel serial dates
+    in date-formatted cells come back as dates, as openpyxl gives them)."""
+
+    def __init__(self, sheet):
+        self.title = sheet.name
+        self._rows = sheet.to_python(skip_empty_area=False)
+
+    def iter_rows(self, min_row: int = 1, values_only: bool = True):
+        for row in self._rows[min_row - 1:]:
+            yield tuple(None if v == "" else v for v in row)
+
+
+class _Workbook:
+    def __init__(self, path: Path):
+        from python_calamine import CalamineWorkbook
+        try:
+            self._wb = CalamineWorkbook.from_path(str(path))
+            self.worksheets = [_Sheet(self._wb.get_sheet_by_name(n)) for n in self._wb.sheet_names]
+        except Exception as e:    # calamine raises its own error types for a broken zip or sheet
+            raise BadFile(path, f"unreadable xlsx: {type(e).__name__}: {e}") from None
+
+    def close(self):
+        self._wb.close()
+
+
 SHEET_COLUMNS = ("工作表", "工作表行号")     # raw-layer columns of a workbook with several data sheets
 
 
 def parse_xlsx(source_name: str, path: str | Path) -> ParsedSheet:
-    """Pure Python (openpyxl), no warehouse: runs in a worker process for big sheets.
+    """python-calamine, no warehouse: runs in a worker process for big sheets.
 
     Every sheet is read or refused, never ignored: a workbook may split a month over several
     sheets (Excel holds ~1M rows a sheet); each later sheet with the source's header is read
     after the first, its rows numbered on from the previous sheet's last line, with the sheet's
     name and own row number kept in the raw layer. A later sheet holding anything else is
     refused by name."""
-    import openpyxl
     from schemas.sources import SOURCES
     source, path = SOURCES[source_name], Path(path)
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as e:  # openpyxl raises many types for a broken zip
-        raise BadFile(path, f"unreadable xlsx: {type(e).__name__}: {e}") from None
     canonical = {_clean_header(k): v for k, v in source.header_map().items()}
     required = {c.name for c in source.columns if c.required}
     parsed = []                          # (title, keys, columns, rows in the sheet)
+    wb = _Workbook(path)
     try:
-        for i, ws in enumerate(wb.worksheets):
+        for ws in wb.worksheets:
             found = _sheet_header(ws.iter_rows(values_only=True), canonical, required)
             if found is None:
                 continue
