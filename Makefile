@@ -44,6 +44,7 @@ deploy: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/pip install -q -c constraints.txt -e '.[bench]'
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.history $(HISTORY_ARGS)
 
 clean:
 	rm -rf $(VENV) data/warehouse.duckdb reports/20*

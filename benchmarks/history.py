@@ -1,0 +1,129 @@
+"""History profile (issue 20): does a month cost the same when the warehouse holds years?
+
+One warehouse is fed generated months in order (``zhibu run`` per month, as a subprocess, like
+``benchmarks.run``); for the months asked for (default 2, 12 and 24) it records wall time per
+stage and peak RSS, and judges month N against month 2 (target: within 1.2x in wall and RSS).
+Every month is run (history must be built), but only the reported ones are kept in the table.
+
+    .venv/bin/python -m benchmarks.history --scale 0.1 --months 2025-01..2026-12 --report 2 12 24
+
+Writes ``benchmarks/results/history.json``, ``history.md`` and ``history.png`` (matplotlib).
+Not part of ``make test``.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from benchmarks.run import (RESULTS, ROOT, STAGES, expand_months, generate, load_avg, machine, run_child,
+                            scale_key, stage_log)
+
+TARGET_RATIO = 1.2
+
+
+def run_history(scale: float, months: list[str], report: list[int], workdir: Path, seed: int,
+                timeout: float) -> dict:
+    sk = scale_key(scale)
+    run_dir = workdir / "history" / f"s{sk}-seed{seed}"
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    log_dir = run_dir / "logs"
+    log_dir.mkdir(parents=True)
+    data, gen = generate(scale, seed, months, workdir, log_dir)
+    warehouse, output = run_dir / "warehouse.duckdb", run_dir / "reports"
+    zhibu = str(ROOT / ".venv" / "bin" / "zhibu")
+    rec = {"scale": scale, "seed": seed, "months": months, "started": dt.datetime.now().isoformat(timespec="seconds"),
+           "runs": {}}
+    for i, m in enumerate(months, start=1):
+        load = load_avg()
+        log = log_dir / f"run-{m}.log"
+        res = run_child([zhibu, "-v", "run", "--month", m, "--input", str(data / "incoming" / m),
+                         "--warehouse", str(warehouse), "--output", str(output)], log, timeout=timeout,
+                        env=dict(os.environ, PREFECT_LOGGING_LEVEL="INFO"))
+        text = log.read_text(encoding="utf-8", errors="replace")
+        stages = stage_log(text)
+        print(f"[history] S={sk} month {i} ({m}): rc {res['rc']} in {res['wall_s']:.1f}s, "
+              f"peak {(res.get('peak_rss_kb') or 0) / 1048576:.2f} GB, load {load}, stages {stages}", flush=True)
+        if res["rc"] != 0:
+            rec["failed_at"] = {"month": m, "tail": text.strip().splitlines()[-10:]}
+            break
+        if i in report:
+            rec["runs"][str(i)] = {"month": m, "wall_s": res["wall_s"], "stages": stages,
+                                   "peak_rss_gb": round((res.get("peak_rss_kb") or 0) / 1048576, 2),
+                                   "load_before": load, "load_after": load_avg(),
+                                   "warehouse_gb": round(warehouse.stat().st_size / 2**30, 2)}
+    rec["finished"] = dt.datetime.now().isoformat(timespec="seconds")
+    base = rec["runs"].get(str(min(report)))
+    if base:
+        for k, r in rec["runs"].items():
+            r["wall_vs_base"] = round(r["wall_s"] / base["wall_s"], 2)
+            r["rss_vs_base"] = round(r["peak_rss_gb"] / base["peak_rss_gb"], 2) if base["peak_rss_gb"] else None
+    return rec
+
+
+def write_md(doc: dict, path: Path) -> None:
+    lines = ["# History profile", "", f"Machine: {doc['machine']['nproc']} cores, {doc['machine']['cpu']}, DuckDB {doc['machine']['duckdb']}", "",
+             "`.venv/bin/python -m benchmarks.history " + " ".join(doc["argv"]) + "`", ""]
+    for rec in doc["scales"]:
+        lines += [f"## S={scale_key(rec['scale'])}, months {rec['months'][0]}..{rec['months'][-1]}", "",
+                  "| month | run month | wall s | " + " | ".join(STAGES) + " | peak RSS GB | warehouse GB | wall / month 2 | RSS / month 2 | load avg |",
+                  "|---" * (len(STAGES) + 8) + "|"]
+        for k, r in sorted(rec["runs"].items(), key=lambda kv: int(kv[0])):
+            st = " | ".join(f"{r['stages'].get(s, float('nan')):.1f}" for s in STAGES)
+            lines.append(f"| {k} | {r['month']} | {r['wall_s']:.1f} | {st} | {r['peak_rss_gb']:.2f} | "
+                         f"{r['warehouse_gb']:.2f} | {r.get('wall_vs_base')} | {r.get('rss_vs_base')} | {r['load_before']} |")
+        if rec.get("failed_at"):
+            lines += ["", f"Stopped: {rec['failed_at']['month']} failed:", "", "```", *rec["failed_at"]["tail"], "```"]
+        lines.append("")
+        lines.append(f"Target: every reported month within {TARGET_RATIO}x of the first in wall and peak RSS.")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def write_png(doc: dict, path: Path) -> None:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for rec in doc["scales"]:
+        xs = sorted(int(k) for k in rec["runs"])
+        ax.plot(xs, [rec["runs"][str(x)]["wall_s"] for x in xs], marker="o", label=f"S={scale_key(rec['scale'])} wall s")
+    ax.set_xlabel("months of history in the warehouse")
+    ax.set_ylabel("seconds")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scale", type=float, nargs="+", default=[0.1])
+    ap.add_argument("--months", default="2025-01..2026-12", help="A..B, run in order on one warehouse")
+    ap.add_argument("--report", type=int, nargs="+", default=[2, 12, 24], help="which months (1-based) to report")
+    ap.add_argument("--workdir", type=Path, default=Path("/tmp/zhibu-bench"))
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--timeout", type=float, default=1500)
+    ap.add_argument("--results", type=Path, default=RESULTS)
+    args = ap.parse_args(argv)
+    months = expand_months(args.months)
+    doc = {"machine": machine(), "argv": sys.argv[1:] if argv is None else argv, "scales": []}
+    for s in args.scale:
+        doc["scales"].append(run_history(s, months, [r for r in args.report if r <= len(months)],
+                                         args.workdir, args.seed, args.timeout))
+    args.results.mkdir(parents=True, exist_ok=True)
+    (args.results / "history.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False), encoding="utf-8")
+    write_md(doc, args.results / "history.md")
+    write_png(doc, args.results / "history.png")
+    print(f"[history] wrote {args.results / 'history.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
