@@ -377,16 +377,29 @@ def mark_superseded(con, src: Source, month: str) -> None:
     if not others:          # the first month loaded: nothing to supersede
         return
     key = ", ".join(src.key)
+    # A key that holds a date (费款所属期, 登记日期, …) can only recur in earlier months' rows whose
+    # date lies in this month's range: that filter lets DuckDB skip whole row groups of old months
+    # by their min/max, so the cost follows this month's rows, not the years of history.
+    in_range = []
+    for c in src.key:
+        if src.column(c).kind in ("date", "month"):
+            lo, hi, nulls = con.execute(f"SELECT min({c}), max({c}), bool_or({c} IS NULL) FROM stg_{src.name} "
+                                        "WHERE extract_month = ?", [month_start(month)]).fetchall()[0]
+            if lo is None:
+                in_range.append(f"{c} IS NULL")
+            else:
+                in_range.append(f"({c} BETWEEN DATE '{lo}' AND DATE '{hi}'{f' OR {c} IS NULL' if nulls else ''})")
+    near = "".join(f" AND {r}" for r in in_range)
     # Keys are matched by hash first (one 8-byte column instead of the key's strings), then
     # exactly on the few rows whose hash another month shares.
     con.execute(f"""
         UPDATE stg_{src.name} s SET superseded_in = n.next_month
         FROM (
             WITH this_month AS (SELECT hash({key}) AS h FROM stg_{src.name} WHERE extract_month = $m),
-            other_months AS (SELECT hash({key}) AS h FROM stg_{src.name} WHERE extract_month <> $m),
+            other_months AS (SELECT hash({key}) AS h FROM stg_{src.name} WHERE extract_month <> $m{near}),
             shared AS (SELECT DISTINCT h FROM other_months SEMI JOIN this_month USING (h)),
             versions AS (SELECT rowid AS rid, {key}, extract_month FROM stg_{src.name}
-                         WHERE hash({key}) IN (SELECT h FROM shared)),
+                         WHERE true{near} AND hash({key}) IN (SELECT h FROM shared)),
             repeated AS (SELECT {key} FROM versions GROUP BY ALL HAVING count(*) > 1)
             SELECT rid, lead(extract_month) OVER (PARTITION BY {key} ORDER BY extract_month) AS next_month
             FROM versions SEMI JOIN repeated USING ({key})
