@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
@@ -30,11 +31,11 @@ from .common import (
 # wrap = long free text (wrapped), money = Decimal amount, score = float 0..1.
 # Widths are chosen so a sheet fits A4 landscape at a readable scale (fit to width).
 EXPORT_COLUMNS: list[tuple[str, str, str, int]] = [
-    ("政策代码", "policy_code", "text", 13),
+    ("政策代码", "policy_code", "text", 24),
     ("政策名称", "policy_name", "wrap", 12),
     ("受益主体类型", "beneficiary_type_zh", "str", 7),
     ("受益主体证件号码", "beneficiary_id", "text", 20),
-    ("受益主体名称", "beneficiary_name", "wrap", 16),
+    ("受益主体名称", "beneficiary_name", "wrap", 14),
     ("人员身份证号", "person_id_number", "text", 20),
     ("人员姓名", "person_name", "wrap", 9),
     ("补贴金额(元)", "amount", "money", 11),
@@ -44,7 +45,7 @@ EXPORT_COLUMNS: list[tuple[str, str, str, int]] = [
     ("盟市代码", "league_code", "text", 8),
     ("匹配方式", "match_method_zh", "str", 9),
     ("匹配得分", "match_score", "score", 7),
-    ("依据", "evidence", "wrap", 44),
+    ("依据", "evidence", "wrap", 40),
     ("联系电话", "phone", "text", 13),
 ]
 
@@ -169,6 +170,27 @@ def _hf(text: str) -> str:
     return text.replace("&", "&&")
 
 
+LINE_HEIGHT = 14.0   # points per line of 11 pt text
+
+
+def text_width(text: str) -> int:
+    """Width in spreadsheet column units: CJK / full-width characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def row_height(r: dict, columns) -> float:
+    """Height that shows every wrapped cell whole. Set explicitly: neither LibreOffice nor
+    Excel re-measures rows of a generated file, so wrapped text would be cut off or overlap."""
+    lines = 1
+    for _h, key, kind, width in columns:
+        v = r.get(key)
+        if kind == "wrap" and v:
+            usable = max(width, 1)
+            n = sum(max(1, -(-text_width(part) // usable)) for part in str(v).split("\n"))
+            lines = max(lines, n)
+    return LINE_HEIGHT * lines + 1.5
+
+
 def _write_table(ws, fmt: _Formats, columns, rows: list[dict]) -> None:
     """Header row + data rows only: nothing else on the sheet, so importers read just the data."""
     ws.freeze_panes(1, 0)
@@ -177,6 +199,7 @@ def _write_table(ws, fmt: _Formats, columns, rows: list[dict]) -> None:
         ws.set_column(i, i, width, fmt("text") if kind == "text" else None)
         ws.write_string(0, i, h, fmt.header)
     for n, r in enumerate(rows, start=1):
+        ws.set_row(n, row_height(r, columns))
         for i, (_h, key, kind, _w) in enumerate(columns):
             v = r.get(key)
             if v is None:

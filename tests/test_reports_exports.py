@@ -104,7 +104,7 @@ def test_page_setup_prints_a4_landscape_one_page_wide(out):
     assert ws.print_title_rows.replace("$", "") == "1:1"                # header repeated on every page
     ev = HEADERS.index("依据")
     letter = openpyxl.utils.get_column_letter(ev + 1)
-    assert ws.column_dimensions[letter].width >= 40
+    assert ws.column_dimensions[letter].width >= 40 - 1e-6
     assert ws.cell(row=2, column=ev + 1).alignment.wrap_text
 
 
