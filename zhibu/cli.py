@@ -148,6 +148,47 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", default="reports/policies")
     sp.set_defaults(fn=cmd_policies)
 
+    # ---- review (issue 19): the review queue to Excel and the analysts' decisions back
+    def cmd_review(args) -> int:
+        from matchers.review_xlsx import ReviewImportError, export_review, import_review, month_of, queue_path
+        decisions = Path(args.warehouse).with_name("review_decisions.csv")
+        if args.review_cmd == "export":
+            month = parse_month(args.month)
+            queue = queue_path(args.output, month)
+            if not queue.is_file():
+                raise SystemExit(f"zhibu: {queue} not found: run month {month} first")
+            print(export_review(queue, args.out or Path(args.output) / month / f"review_{month}.xlsx", month))
+            return 0
+        month = parse_month(args.month) if args.month else month_of(args.file)
+        if not month:
+            raise SystemExit("zhibu: cannot tell the workbook's month: pass --month YYYY-MM")
+        try:
+            n = import_review(args.file, decisions, queue_path(args.output, month))
+        except ReviewImportError as e:
+            print("\n".join(f"zhibu: {m}" for m in e.errors), file=sys.stderr)
+            raise SystemExit(f"zhibu: {len(e.errors)} row(s) rejected, {e.imported} imported into {decisions}")
+        print(f"{n} decision(s) imported into {decisions}; the next run applies them")
+        return 0
+
+    sp = sub.add_parser("review", help="review grey-zone matches in Excel (export / import)")
+    rsub = sp.add_subparsers(dest="review_cmd", required=True)
+    for name, hlp in (("export", "write the month's review queue to an xlsx (确认/否决 dropdown)"),
+                      ("import", "read a filled review xlsx into review_decisions.csv (validated)")):
+        rp = rsub.add_parser(name, help=hlp)
+        if name == "export":
+            rp.add_argument("--month", required=True, help="month YYYY-MM whose review queue to export")
+            rp.add_argument("--out", type=Path, default=None,
+                            help="xlsx to write (default: <output>/<month>/review_<month>.xlsx)")
+        else:
+            rp.add_argument("file", type=Path, help="the filled review xlsx")
+            rp.add_argument("--month", default=None, help="month YYYY-MM (default: read from the workbook)")
+        rp.add_argument("--output", type=Path, default=Path("reports"),
+                        help="folder holding <month>/review_queue.parquet (default: %(default)s)")
+        rp.add_argument("--warehouse", type=Path, default=DEFAULT_WAREHOUSE,
+                        help="warehouse; decisions go to review_decisions.csv beside it (default: %(default)s)")
+        rp.set_defaults(fn=cmd_review)
+    # ---- end review
+
     sp = sub.add_parser("synth", help="generate synthetic extracts with ground truth")
     try:
         from data.synth.cli import add_arguments
