@@ -6,7 +6,9 @@ so a run interrupted anywhere is simply run again.
 """
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -25,12 +27,29 @@ from zhibu.warehouse import DEFAULT_WAREHOUSE, connect, create_asof_views, exclu
 STAGES = ("load", "validate", "link", "decide", "verify", "publish")
 
 
+# Where progress lines go: the CLI points this at the terminal when it sends everything else
+# (engine logs, tracebacks) to the run's log file.
+TERMINAL = None
+
+
 def progress(text: str, end: str = "\r") -> None:
     """Terminal progress for long stages (the CLI turns it on; logs carry no personal data)."""
-    if os.environ.get("ZHIBU_PROGRESS") and sys.stderr.isatty():
-        print(text, end=end, file=sys.stderr, flush=True)
-    elif os.environ.get("ZHIBU_PROGRESS") and end == "\n":
-        print(text, file=sys.stderr, flush=True)
+    if not os.environ.get("ZHIBU_PROGRESS"):
+        return
+    out = TERMINAL or sys.stderr
+    if out.isatty() or end == "\n":
+        print(text, end=end if out.isatty() else "\n", file=out, flush=True)
+
+
+class RunFailed(RuntimeError):
+    """A month's run stopped at one stage; `cause` is the stage's own exception."""
+
+    def __init__(self, month: str, stage: str, cause: BaseException):
+        self.month, self.stage, self.cause = month, stage, cause
+        super().__init__(f"{month} failed at stage {stage}: {type(cause).__name__}: {cause}")
+
+    def __reduce__(self):
+        return RunFailed, (self.month, self.stage, self.cause)
 
 
 def _fail_point(stage: str) -> None:
@@ -39,9 +58,33 @@ def _fail_point(stage: str) -> None:
         raise RuntimeError(f"injected failure at stage {stage}")
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
+# OS errors that can pass on their own (a network filesystem hiccup); a missing file, a bad
+# file, a failed expectation or a permission problem fails the same way every time.
+TRANSIENT_ERRNOS = {errno.EIO, errno.EAGAIN, errno.ETIMEDOUT, errno.ESTALE, errno.EBUSY, errno.EINTR,
+                    errno.ECONNRESET, errno.ENOSPC}
+
+
+def is_transient(exc: BaseException | None) -> bool:
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno in TRANSIENT_ERRNOS:
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def retry_only_transient(task, task_run, state) -> bool:
+    """Prefect retry condition: retry genuine I/O errors only (outputs.md: a deterministic
+    failure is not retried)."""
+    try:
+        state.result()
+    except BaseException as exc:     # the task's exception
+        return is_transient(exc)
+    return False
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5, retry_condition_fn=retry_only_transient)
 def load(con, month: str, input_dir: str, disabled: list[str]) -> list:
-    """Read the month's extracts into the warehouse (file I/O: retried)."""
+    """Read the month's extracts into the warehouse (transient I/O errors retried)."""
     from schemas.loader import load_month
     _fail_point("load")
     return load_month(con, month, Path(input_dir), disabled=disabled)
@@ -57,11 +100,17 @@ def validate(con, month: str) -> list:
 
 @task(cache_policy=NO_CACHE)
 def link(con, month: str, decisions_file: str | None) -> dict:
-    """Link people and firms; route doubt to the review queue."""
+    """Link people and firms; route doubt to the review queue. Analyst decisions apply only to
+    pairs the matcher proposed (matchers/review.py)."""
     from matchers.link import link_month
+    from matchers.review import check_proposed, read_decisions, record_proposed
     create_asof_views(con, month)
+    if decisions_file:
+        check_proposed(con, read_decisions(decisions_file), decisions_file)
     _fail_point("link")
-    return link_month(con, month, Path(decisions_file) if decisions_file else None)
+    stats = link_month(con, month, Path(decisions_file) if decisions_file else None)
+    record_proposed(con)
+    return stats
 
 
 @task(cache_policy=NO_CACHE)
@@ -80,9 +129,9 @@ def verify(con, month: str) -> dict:
     return verify_month(con, month)
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5, retry_condition_fn=retry_only_transient)
 def publish(con, month: str, output: str, run_info: dict) -> str:
-    """Write the month folder atomically (file I/O: retried)."""
+    """Write the month folder atomically (transient I/O errors retried)."""
     from reports.publish import publish_month
     _fail_point("publish")
     return str(publish_month(con, month, Path(output), run_info))
@@ -118,15 +167,32 @@ def monthly_run(month: str, input_dir: str, warehouse: str = str(DEFAULT_WAREHOU
     logger = get_run_logger()
     timings: dict[str, float] = {}
     disabled = sorted(without or [])
+    # Absolute paths: Dask workers started elsewhere read the partitions by this path.
+    warehouse = str(Path(warehouse).resolve())
+    output = str(Path(output).resolve())
     decisions = decisions_file or str(Path(warehouse).with_name("review_decisions.csv"))
+    decisions = decisions if Path(decisions).exists() else None
+    try:
+        preflight(month, input_dir)      # before anything is written (lock file included)
+    except Exception as e:
+        raise RunFailed(month, "start", e) from e
     _import_in_background("great_expectations", "matchers.link", "policies.engine")
-    with exclusive(warehouse, wait=wait_for_lock):
+    try:
+        lock = exclusive(warehouse, wait=wait_for_lock)
+        lock.__enter__()
+    except Exception as e:
+        raise RunFailed(month, "start", e) from e
+    scratch = Path(warehouse).parent / "partitions" / month
+    try:
         con = connect(warehouse)
         try:
             def timed(stage, fn, *args):
                 progress(f"  {month} {stage:<8} …")
                 t = time.perf_counter()
-                out = fn(*args)
+                try:
+                    out = fn(*args)
+                except Exception as e:
+                    raise RunFailed(month, stage, e) from e
                 timings[stage] = round(time.perf_counter() - t, 3)
                 logger.info("stage %s done in %.1fs", stage, timings[stage])
                 progress(f"  {month} {stage:<8} done in {timings[stage]:.1f}s", end="\n")
@@ -134,27 +200,52 @@ def monthly_run(month: str, input_dir: str, warehouse: str = str(DEFAULT_WAREHOU
 
             loads = timed("load", load, con, month, input_dir, disabled)
             timed("validate", validate, con, month)
-            link_stats = timed("link", link, con, month, decisions if Path(decisions).exists() else None)
+            link_stats = timed("link", link, con, month, decisions)
             if partitions:
                 from flows.partitioned import decide_partitioned
-                _fail_point("decide")
-                decided = timed("decide", decide_partitioned, con, month,
-                                Path(warehouse).parent / "partitions", partitions, dask_address)
+
+                def decide_on_dask(con, month):
+                    _fail_point("decide")
+                    return decide_partitioned(con, month, scratch.parent, partitions, dask_address)
+                decided = timed("decide", decide_on_dask, con, month)
             else:
                 decided = timed("decide", decide, con, month)
             verified = timed("verify", verify, con, month)
             info = runinfo.build(month, input_dir, warehouse, disabled, loads, timings,
-                                 {"link": link_stats, "decide": decided, "verify": verified})
+                                 {"link": link_stats, "decide": decided, "verify": verified},
+                                 decisions_file=decisions, partitions=partitions)
             folder = timed("publish", publish, con, month, output, info)
             # Only now do this month's decisions count as listed (a failure before this line
             # leaves them to the next run: policies.md, "Listed by an earlier run").
             from policies.engine import mark_published
-            mark_published(con, month, runinfo.sha256_file(Path(folder) / "manifest.json"))
+            try:
+                mark_published(con, month, runinfo.sha256_file(Path(folder) / "manifest.json"))
+            except Exception as e:
+                raise RunFailed(month, "publish", e) from e
         finally:
             con.close()
+    finally:
+        # Partition scratch holds unmasked personal data: never left on disk.
+        if scratch.exists():
+            shutil.rmtree(scratch, ignore_errors=True)
+        _rmdir_if_empty(scratch.parent)
+        lock.__exit__(None, None, None)
     _artifacts(month, folder, decided, loads)
     logger.info("month %s published to %s", month, folder)
     return folder
+
+
+def preflight(month: str, input_dir: str) -> None:
+    """Checks that need nothing written: the working-day calendar covers the run's year."""
+    from zhibu.workdays import default_calendar
+    default_calendar().check_year(int(month[:4]))
+
+
+def _rmdir_if_empty(path: Path) -> None:
+    try:
+        path.rmdir()
+    except OSError:
+        pass
 
 
 @flow(name="zhibu-monthly-scheduled")

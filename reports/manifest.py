@@ -16,7 +16,7 @@ from .common import month_match, table_exists
 
 MANIFEST_NAME = "manifest.json"
 # run_info keys that are deterministic and go to the top level; everything else goes to `run`.
-DETERMINISTIC_KEYS = ("code_version", "parameters", "input_files")
+DETERMINISTIC_KEYS = ("code_version", "parameters", "input_files", "calendar")
 
 
 def sha256_file(path: Path) -> str:
@@ -91,6 +91,7 @@ def build_manifest(
         "month": month,
         "code_version": run_info.get("code_version"),
         "parameters": run_info.get("parameters") or {},
+        "calendar": run_info.get("calendar") or {},
         "input_files": _input_files(run_info.get("input_files")),
         "inputs": inputs,
         "summary": summary,

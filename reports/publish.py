@@ -82,7 +82,7 @@ def build_month(con: duckdb.DuckDBPyConnection, month: str, out: Path, run_info:
     html = report_html.render_report(
         con, month, rows,
         n_review=review.num_rows, n_quarantine=quarantine.num_rows, catalogue=catalogue,
-        code_version=run_info.get("code_version"), parameters=run_info.get("parameters"),
+        code_version=run_info.get("code_version"), parameters=_report_parameters(run_info),
     )
     (out / "report.html").write_bytes(html.encode("utf-8"))
     total = sum((Decimal(r["amount"]) for r in rows), Decimal("0.00"))
@@ -93,6 +93,14 @@ def build_month(con: duckdb.DuckDBPyConnection, month: str, out: Path, run_info:
         "review_queue_rows": review.num_rows,
         "quarantine_rows": quarantine.num_rows,
     }
+
+
+def _report_parameters(run_info: dict) -> dict | None:
+    """The report shows a short form of the recorded parameters (full values: manifest.json)."""
+    if "calendar" not in run_info:        # a caller that passes its own parameters (tests)
+        return run_info.get("parameters")
+    from zhibu.runinfo import report_parameters
+    return report_parameters(run_info)
 
 
 # ---------------------------------------------------------------- atomic helpers

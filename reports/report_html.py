@@ -498,6 +498,21 @@ def _param(v) -> str:
     return str(v)
 
 
+# ---------------------------------------------------------------- calendar warning (issue 16)
+# Minimal block owned by the run-info side (zhibu/runinfo.py sets the text from October on when
+# next year's official working-day schedule is not on file).
+CALENDAR_WARNING_KEY = "工作日历提示"
+
+
+def _calendar_warning(parameters: dict | None) -> str:
+    text = (parameters or {}).get(CALENDAR_WARNING_KEY)
+    if not text:
+        return ""
+    return ('<p role="alert" style="border:2px solid #b45309;background:#fffbeb;padding:.5em">'
+            f"⚠ {_e(text)}</p>")
+# ---------------------------------------------------------------- end calendar warning
+
+
 # ---------------------------------------------------------------- page
 def render_report(
     con: duckdb.DuckDBPyConnection,
@@ -556,7 +571,7 @@ def render_report(
         f"<title>就业补贴直补快办 {y}年{int(m)}月运行报告</title>"
         f"<style>{CSS}</style></head><body>"
         f"<header><h1>就业补贴“直补快办”数据比对运行报告</h1>"
-        f"<p>内蒙古自治区 · {y}年{int(m)}月</p></header>"
+        f"<p>内蒙古自治区 · {y}年{int(m)}月</p>{_calendar_warning(parameters)}</header>"
         f"<main><nav>{nav}</nav>{sections}</main>"
         "<footer>由 zhibu 自动生成 · 数据以各盟市导出名单为准</footer>"
         "</body></html>\n"

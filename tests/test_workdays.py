@@ -173,7 +173,7 @@ def test_override_supplies_an_uncovered_year(tmp_path):
 
 def test_override_replaces_a_covered_year(tmp_path):
     override = tmp_path / "override.yaml"
-    override.write_text("years:\n  2025:\n    holidays: [2025-03-03]\n", encoding="utf-8")
+    override.write_text("years:\n  2025:\n    source: test notice\n    holidays: [2025-03-03]\n", encoding="utf-8")
     cal = WorkdayCalendar(override_file=override)
     assert not cal.is_workday(D(2025, 3, 3))
     assert cal.is_workday(D(2025, 10, 1))  # the year is taken wholly from the override
@@ -181,7 +181,7 @@ def test_override_replaces_a_covered_year(tmp_path):
 
 def test_malformed_override_is_rejected(tmp_path):
     override = tmp_path / "override.yaml"
-    override.write_text("years:\n  2099:\n    holidays: [2098-12-31]\n", encoding="utf-8")
+    override.write_text("years:\n  2099:\n    source: test notice\n    holidays: [2098-12-31]\n", encoding="utf-8")
     with pytest.raises(CalendarOverrideError, match="2098-12-31"):
         WorkdayCalendar(override_file=override)
 

@@ -118,3 +118,60 @@ def create_asof_views(con, month: str) -> None:
         else:
             sql = visible
         con.execute(f"CREATE OR REPLACE TEMP VIEW asof_{name} AS {sql}")
+
+
+class WarehouseMissing(FileNotFoundError):
+    pass
+
+
+@contextmanager
+def read_only_view(path: Path | str):
+    """A connection that can only read the warehouse: an in-memory DuckDB with the warehouse
+    ATTACHed READ_ONLY and a view per table under the usual names (so code that says
+    `create table if not exists` finds the view and writes nothing). Temp tables/views live
+    in memory. While a run holds the warehouse (DuckDB's file lock), the file is read from a
+    snapshot copy in a temp folder, removed afterwards. Nothing is created for a missing path."""
+    import shutil
+    import tempfile
+    path = Path(path)
+    if not path.is_file():
+        raise WarehouseMissing(f"warehouse {path} does not exist (check --warehouse)")
+    con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False,
+                                             "autoload_known_extensions": False,
+                                             "threads": settings()["threads"]})
+    snapshot = None
+    try:
+        try:
+            con.execute(f"ATTACH {_sql_str(path)} AS wh (READ_ONLY)")
+        except duckdb.IOException:           # a run holds the write lock: read a snapshot
+            snapshot = Path(tempfile.mkdtemp(prefix="zhibu-explain-"))
+            for suffix in ("", ".wal"):
+                src = Path(str(path) + suffix)
+                if src.exists():
+                    shutil.copyfile(src, snapshot / (path.name + suffix))
+            con.execute(f"ATTACH {_sql_str(snapshot / path.name)} AS wh (READ_ONLY)")
+        managed = _managed_tables()
+        for (name,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'wh' "
+                                   "AND schema_name = 'main' ORDER BY 1").fetchall():
+            # decision tables whose DDL the engine re-applies (create if not exists / alter):
+            # an in-memory copy; everything else (staged rows, links) a view over the file
+            kind = "TABLE" if name in managed else "VIEW"
+            con.execute(f'CREATE {kind} memory.main."{name}" AS SELECT * FROM wh.main."{name}"')
+        con.execute(NORMALISE_SQL.read_text(encoding="utf-8"))
+        yield con
+    finally:
+        con.close()
+        if snapshot is not None:
+            shutil.rmtree(snapshot, ignore_errors=True)
+
+
+def _managed_tables() -> set[str]:
+    """Tables the decide stage's idempotent DDL touches (policies.engine)."""
+    import re
+    from policies import engine
+    ddl = " ".join(str(v) for k, v in vars(engine).items() if k.endswith("_DDL") and isinstance(v, str))
+    return set(re.findall(r"(?i)(?:create\s+table\s+if\s+not\s+exists|alter\s+table)\s+(\w+)", ddl))
+
+
+def _sql_str(p: Path) -> str:
+    return "'" + str(p).replace("'", "''") + "'"

@@ -25,7 +25,14 @@ from typing import Iterable
 
 import yaml
 
+import os
+
 DEFAULT_OVERRIDE_FILE = Path(__file__).with_name("workdays_override.yaml")
+OVERRIDE_ENV = "ZHIBU_WORKDAYS_OVERRIDE"     # another override file (tests, a site's own copy)
+
+
+def override_file() -> Path:
+    return Path(os.environ.get(OVERRIDE_ENV) or DEFAULT_OVERRIDE_FILE)
 
 
 class CalendarYearNotCovered(LookupError):
@@ -34,8 +41,9 @@ class CalendarYearNotCovered(LookupError):
     def __init__(self, year: int, covered: str):
         self.year = year
         super().__init__(
-            f"no working-day calendar for year {year} (covered: {covered}); add {year} with its "
-            f"holidays and 调休 workdays from the State Council notice to {DEFAULT_OVERRIDE_FILE.name}"
+            f"no working-day calendar for year {year} (covered: {covered}); add {year}'s holidays and "
+            f"调休 workdays from 国务院办公厅关于{year}年部分节假日安排的通知 (www.gov.cn) to "
+            f"{override_file()} as docs/calendar.md describes, then run again"
         )
 
 
@@ -57,6 +65,7 @@ class WorkdayCalendar:
     """Official working days: chinesecalendar, with per-year overrides taking precedence."""
 
     def __init__(self, override_file: Path | str | None = DEFAULT_OVERRIDE_FILE):
+        self.sources: dict[int, str] = {}
         import chinese_calendar
         from chinese_calendar import constants
 
@@ -78,6 +87,9 @@ class WorkdayCalendar:
             unknown = set(entry) - {"holidays", "workdays", "source"}
             if unknown:
                 raise CalendarOverrideError(f"{path}: year {year}: unknown keys {sorted(unknown)}")
+            if not str(entry.get("source") or "").strip():
+                raise CalendarOverrideError(f"{path}: year {year}: 'source' (the State Council notice, "
+                                            "its number and date) is required")
             holidays = frozenset(_as_date(d) for d in entry.get("holidays") or [])
             workdays = frozenset(_as_date(d) for d in entry.get("workdays") or [])
             for d in holidays | workdays:
@@ -89,6 +101,7 @@ class WorkdayCalendar:
                 )
             self.override_holidays[year] = holidays
             self.override_workdays[year] = workdays
+            self.sources[year] = str(entry["source"]).strip()
 
     # -- coverage -------------------------------------------------------------------------------
     def covers(self, year: int) -> bool:
@@ -150,9 +163,15 @@ class WorkdayCalendar:
             day += dt.timedelta(days=1)
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=4)
+def _calendar(path: str, mtime: float) -> WorkdayCalendar:
+    return WorkdayCalendar(path)
+
+
 def default_calendar() -> WorkdayCalendar:
-    return WorkdayCalendar()
+    """The calendar of the override file in force (re-read when the file changes)."""
+    path = override_file()
+    return _calendar(str(path), path.stat().st_mtime if path.exists() else -1.0)
 
 
 def is_workday(day: dt.date | dt.datetime | str) -> bool:
