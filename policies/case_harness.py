@@ -54,7 +54,7 @@ SOURCES: dict[str, dict] = {
     "graduates": {
         "columns": {"id_number": "VARCHAR", "name": "VARCHAR", "school": "VARCHAR", "degree": "VARCHAR",
                     "graduation_date": "DATE", "hardship_types": "VARCHAR[]", "region_code": "VARCHAR",
-                    "phone": "VARCHAR"},
+                    "school_region_code": "VARCHAR", "phone": "VARCHAR"},
         "ids": ["id_number"], "kind": "keyed", "key": ["id_number"]},
     "poverty_alleviation": {
         "columns": {"id_number": "VARCHAR", "name": "VARCHAR", "household_id": "VARCHAR",

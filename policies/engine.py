@@ -39,7 +39,10 @@ create table if not exists eligibility (
     league_code VARCHAR, match_method VARCHAR, match_score DOUBLE, evidence VARCHAR, phone VARCHAR);
 create table if not exists eligibility_months (
     run_month VARCHAR, policy_code VARCHAR, beneficiary_id VARCHAR, person_id_number VARCHAR,
-    subsidy_month DATE, amount DECIMAL(12,2));
+    subsidy_month DATE, amount DECIMAL(12,2), payable_amount DECIMAL(12,2), listed_before DECIMAL(12,2));
+-- a warehouse from before top-ups: its months keep NULL amounts (counted as listed in full)
+alter table eligibility_months add column if not exists payable_amount DECIMAL(12,2);
+alter table eligibility_months add column if not exists listed_before DECIMAL(12,2);
 create table if not exists exclusions (
     run_month VARCHAR, policy_code VARCHAR, beneficiary_id VARCHAR, person_id_number VARCHAR,
     reason VARCHAR, detail VARCHAR);
@@ -75,9 +78,18 @@ earlier_listings as (
     select run_month, policy_code, beneficiary_id, person_id_number, period_start
     from listed_eligibility where run_month < $run_month_text
 ),
+-- per recurring month: the run that first listed it and what earlier runs listed for it in all
+-- (before the ratio), so a month that became payable for more is topped up (补差) by the
+-- difference, and one that fell is seen (已列入金额高于应补金额, never a negative row)
 earlier_listed_months as (
-    select run_month, policy_code, beneficiary_id, person_id_number, subsidy_month
+    select policy_code, beneficiary_id, person_id_number, subsidy_month,
+           min(run_month) as first_listed_in,
+           sum(greatest(payable_amount - coalesce(listed_before, 0), 0)) as listed_before,
+           -- listed before payable_amount was recorded: counts as listed in full, never topped up
+           bool_or(payable_amount is null) as listed_amount_unknown,
+           arg_max(payable_amount, run_month) as last_recorded_payable
     from listed_eligibility_months where run_month < $run_month_text
+    group by all
 ),
 with_facts as (
     select c.*,
@@ -94,12 +106,11 @@ with_facts as (
                  when 'annual' then l.applicant_id = c.beneficiary_id
                                 and coalesce(year(l.subsidy_month), year(l.apply_date) - 1) = year(c.period_start)
                end) as ledger_grant,
+        coalesce(m.listed_before, 0) as listed_before,
+        coalesce(m.listed_amount_unknown, false) as listed_amount_unknown,
+        m.last_recorded_payable,
         case c.kind
-          when 'recurring' then
-            (select min(e.run_month) from earlier_listed_months e
-             where e.policy_code = c.policy_code and e.beneficiary_id = c.beneficiary_id
-               and e.person_id_number is not distinct from c.person_id_number
-               and e.subsidy_month = c.subsidy_month)
+          when 'recurring' then m.first_listed_in
           when 'one_off' then
             (select min(e.run_month) from earlier_listings e
              where e.policy_code = c.policy_code and e.person_id_number = c.person_id_number)
@@ -115,6 +126,19 @@ with_facts as (
     from candidates c
     left join fiscal_staff f on f.id_number = c.person_id_number
     left join deaths d on d.id_number = c.person_id_number
+    left join earlier_listed_months m
+      on c.kind = 'recurring' and m.policy_code = c.policy_code and m.beneficiary_id = c.beneficiary_id
+     and m.person_id_number is not distinct from c.person_id_number and m.subsidy_month = c.subsidy_month
+),
+-- a recurring month with nothing payable is a candidate only to show a listing that has fallen
+with_amounts as (
+    select *,
+        kind = 'recurring' and listed_in is not null and not listed_amount_unknown
+            and amount > listed_before as is_top_up,
+        kind = 'recurring' and listed_in is not null and not listed_amount_unknown
+            and amount < listed_before as is_listed_above_payable
+    from with_facts
+    where not (kind = 'recurring' and amount <= 0 and listed_in is null)
 ),
 verdicts as (
     select *,
@@ -125,9 +149,9 @@ verdicts as (
                     or (kind = 'recurring' and subsidy_month > date_trunc('month', death_date)))
                then 'deceased'
           when ledger_grant is not null then 'ledger_granted'
-          when listed_in is not null then 'listed_earlier'
+          when listed_in is not null and not is_top_up then 'listed_earlier'
         end as reason
-    from with_facts
+    from with_amounts
 ),
 final as (
     select *,
@@ -156,12 +180,20 @@ one_off_and_annual as (
            region_code, phone, match_rank, match_score, evidence
     from listed where kind <> 'recurring'
 ),
+-- what is owed for each month: all of it, or on a top-up the rise over what was listed (补差)
+recurring_owed as (
+    select *, amount - listed_before as owed,
+           case when is_top_up
+                then ym(subsidy_month) || '(' || listed_in || '首次列入; 已列入' || listed_before
+                     || '元, 现应补' || amount || '元)' end as top_up_note
+    from listed where kind = 'recurring'
+),
 recurring_folded as (
     select policy_code, beneficiary_type, beneficiary_id,
            arg_min(beneficiary_name, subsidy_month) as beneficiary_name,
            person_id_number,
            arg_min(person_name, subsidy_month) as person_name,
-           ratio_half_up(sum(amount), any_value(ratio_num), any_value(ratio_den)) as amount,
+           ratio_half_up(sum(owed), any_value(ratio_num), any_value(ratio_den)) as amount,
            strftime(min(subsidy_month), '%Y-%m') as period_start,
            strftime(max(subsidy_month), '%Y-%m') as period_end,
            arg_min(region_code, subsidy_month) as region_code,
@@ -169,8 +201,9 @@ recurring_folded as (
            min(match_rank) as match_rank, min(match_score) as match_score,
            arg_min(evidence, subsidy_month) || '; 本次补贴' || count(*) || '个月('
                || strftime(min(subsidy_month), '%Y-%m') || '..' || strftime(max(subsidy_month), '%Y-%m')
-               || ') 合计基数' || sum(amount) || '元' as evidence
-    from listed where kind = 'recurring'
+               || ') 合计基数' || sum(owed) || '元'
+               || coalesce('; 补差' || string_agg(top_up_note, '、' order by subsidy_month), '') as evidence
+    from recurring_owed
     group by policy_code, beneficiary_type, beneficiary_id, person_id_number
 )
 select * from one_off_and_annual
@@ -205,6 +238,38 @@ best_phone as (
 )
 select p.id_number, n.name, ph.phone
 from persons p left join best_name n using (id_number) left join best_phone ph using (id_number)
+"""
+
+
+# Which bureau receives each decision (outputs.md, routing): the 盟市 of its region_code when that
+# is an Inner Mongolia code; else (a job-search student whose 生源地 is elsewhere or blank) the
+# 盟市 of the person's school when that is in Inner Mongolia; else the regional department
+# 150000. No decision is left without a bureau. `route` says which applied (counted in the stats).
+ROUTING_SQL = """
+create or replace temp table decision_leagues as
+with
+decisions as (
+    select distinct policy_code, beneficiary_id, person_id_number, region_code from run_decisions
+),
+schools as (
+    select id_number, arg_max(school_region_code, extract_month) as school_region_code
+    from (select id_number, extract_month, {school_region_code} as school_region_code from lnk_graduates)
+    where id_number is not null and school_region_code is not null
+    group by all
+),
+routed as (
+    select d.*, s.school_region_code,
+           case when regexp_full_match(coalesce(d.region_code, ''), '15[0-9]{{4}}') then 'home'
+                when regexp_full_match(coalesce(s.school_region_code, ''), '15[0-9]{{4}}') then 'school'
+                else 'region' end as route
+    from decisions d
+    left join schools s on s.id_number = d.person_id_number
+)
+select policy_code, beneficiary_id, person_id_number, route,
+       case route when 'home' then substr(region_code, 1, 4) || '00'
+                  when 'school' then substr(school_region_code, 1, 4) || '00'
+                  else '150000' end as league_code
+from routed
 """
 
 
@@ -268,9 +333,9 @@ def prepare(con) -> None:
         if name not in existing:
             log.warning("%s missing: treated as empty", name)
             con.execute(f"create or replace temp view {name} as {empty}")
-    con.execute((POLICIES_DIR / "shared.sql").read_text(encoding="utf-8"))
     con.execute(ELIGIBILITY_DDL)
-    create_listing_views(con)
+    create_listing_views(con)       # shared.sql's subsidy window reads the published listings
+    con.execute((POLICIES_DIR / "shared.sql").read_text(encoding="utf-8"))
 
 
 def policy_runs_in(code: str, as_of: dt.date) -> bool:
@@ -293,7 +358,9 @@ def run_rule(con, code: str, month: str, target: str, body: str | None = None,
 
 
 def decide_month(con, month: str, only: list[str] | tuple[str, ...] | None = None) -> dict:
-    """Decide every policy for run month ``month`` ('YYYY-MM'); returns {policy_code: rows listed}.
+    """Decide every policy for run month ``month`` ('YYYY-MM'); returns {policy_code: rows listed}
+    plus ``without_home_league``: {to_school_league, to_region} rows routed by outputs.md's rule
+    for rows with no Inner Mongolia league (a dict, not a policy count).
 
     Replaces the month's rows of eligibility / eligibility_months / exclusions of the policies
     it evaluates, atomically, so a re-run of an old month reproduces it (earlier runs =
@@ -323,6 +390,10 @@ def decide_month(con, month: str, only: list[str] | tuple[str, ...] | None = Non
     con.execute(VERDICTS_SQL, named_values(VERDICTS_SQL, values))
     con.execute(DECISIONS_SQL)
     con.execute(PERSON_NAMES_SQL)
+    # 院校所在地 is optional in the graduates contract (an older linked view may lack the column)
+    graduate_columns = {d[0] for d in con.execute("select * from lnk_graduates limit 0").description}
+    con.execute(ROUTING_SQL.format(school_region_code="school_region_code" if "school_region_code"
+                                   in graduate_columns else "null::varchar"))
 
     decisions = con.execute("""
         select d.policy_code, d.beneficiary_type, d.beneficiary_id,
@@ -330,7 +401,7 @@ def decide_month(con, month: str, only: list[str] | tuple[str, ...] | None = Non
                     else d.beneficiary_name end as beneficiary_name,
                d.person_id_number, coalesce(pp.name, d.person_name) as person_name,
                d.amount, d.period_start, d.period_end, d.region_code,
-               case when d.region_code is not null then substr(d.region_code, 1, 4) || '00' end as league_code,
+               r.league_code,
                method_name(d.match_rank) as match_method, d.match_score, d.evidence,
                -- a firm's notice goes to the firm's phone, never to its worker's
                case when d.beneficiary_type = 'person' then coalesce(p.phone, d.phone)
@@ -338,6 +409,9 @@ def decide_month(con, month: str, only: list[str] | tuple[str, ...] | None = Non
         from run_decisions d
         left join published_person_facts p on d.beneficiary_type = 'person' and p.id_number = d.beneficiary_id
         left join published_person_facts pp on pp.id_number = d.person_id_number
+        left join decision_leagues r
+          on r.policy_code = d.policy_code and r.beneficiary_id = d.beneficiary_id
+         and r.person_id_number is not distinct from d.person_id_number
         order by d.policy_code, d.beneficiary_id, d.person_id_number
     """).fetchall()
 
@@ -352,12 +426,23 @@ def decide_month(con, month: str, only: list[str] | tuple[str, ...] | None = Non
                         [month, codes])
         if rows:
             con.executemany("insert into eligibility values (" + ", ".join("?" * 16) + ")", rows)
+        # Per month: what this run lists (after the ratio), what is payable now and what earlier
+        # runs listed (before it). A month listed above what is now payable gets a row listing
+        # 0.00 when that is news, for the 核查 finding 已列入金额高于应补金额 (zhibu/verification).
         con.execute("""
             insert into eligibility_months
+                (run_month, policy_code, beneficiary_id, person_id_number, subsidy_month,
+                 amount, payable_amount, listed_before)
             select ?, policy_code, beneficiary_id, person_id_number, subsidy_month,
-                   ratio_half_up(amount, ratio_num, ratio_den)
+                   case when reason is null
+                        then ratio_half_up(amount - listed_before, ratio_num, ratio_den)
+                        else 0.00 end,
+                   greatest(amount, 0), listed_before
             from candidate_verdicts
-            where kind = 'recurring' and reason is null
+            where kind = 'recurring'
+              and (reason is null
+                   or (reason = 'listed_earlier' and is_listed_above_payable
+                       and last_recorded_payable is distinct from greatest(amount, 0)))
             order by policy_code, beneficiary_id, person_id_number, subsidy_month
         """, [month])
         # Each struck candidate is reported once, not every month: in the run in which its
@@ -390,9 +475,14 @@ def decide_month(con, month: str, only: list[str] | tuple[str, ...] | None = Non
         con.execute("rollback")
         raise
 
-    counts = {code: 0 for code in codes}
+    counts: dict = {code: 0 for code in codes}
     for r in rows:
         counts[r[1]] += 1
+    routed = dict(con.execute(
+        "select route, count(*) from decision_leagues where route <> 'home' group by all").fetchall())
+    # not a policy: a dict, so callers that sum the int counts per policy skip it
+    counts["without_home_league"] = {"to_school_league": routed.get("school", 0),
+                                     "to_region": routed.get("region", 0)}
     log.info("decided %s: %s", month, counts)
     return counts
 

@@ -96,6 +96,14 @@ select s.*, e.ended_on,
 from spell_starts s
 join spell_ends e using (id_number, registered_on);
 
+-- "Status at an event" (registered unemployed / 就业困难人员 at contract_start, established_date
+-- or a 就业登记) is judged on the day before the event: the 就业登记 recording the hire or the new
+-- business is the trace of the event itself and must not end the status it is judged on.
+-- Registered on d−1 ⇔ registered_on ≤ d−1 < spell_until ⇔ registered_on < d ≤ spell_until,
+-- so a 就业登记 on d keeps the status and one on d−1 (or earlier) ends it.
+create or replace temp macro unemployed_on_day_before(registered_on, spell_until, event_date) as
+    registered_on < event_date and event_date <= spell_until;
+
 -- ── contributions at the hiring firm: every 单位职工 social-insurance row of a person a 用工备案
 -- filing names, paid by the firm that filed it (any filing) ──────────────────────────────────
 -- one_time_hiring and hiring_social_insurance pay for hires out of these rows: one scan of the
@@ -109,3 +117,74 @@ from (select distinct id_number, employer_uscc from lnk_hiring_filing
       where id_number is not null and employer_uscc is not null) h
 join lnk_social_insurance s on s.id_number = h.id_number and s.employer_uscc = h.employer_uscc
 where s.insured_type = '单位职工';
+
+
+-- ── the subsidy window of a recurring policy (policies.md, "Subsidy window") ───────────────
+-- The data horizon: the first month the warehouse loaded (the earliest extract the run sees).
+-- Contributions before it were never seen, so a hire (or 就业登记) older than the horizon has its
+-- window counted from its own month, as if the unseen months had been paid.
+create or replace temp view data_horizon as
+select min(first_extract) as horizon_month
+from (
+    select min(extract_month) as first_extract from lnk_social_insurance
+    union all select min(extract_month) from lnk_hiring_filing
+    union all select min(extract_month) from lnk_employment_registration
+    union all select min(extract_month) from lnk_business_registration
+    union all select min(extract_month) from lnk_graduates
+);
+
+-- subsidy_window_of(payable_months, policy, run_month): every row of `payable_months` with the
+-- person's window (window_start, window_end) and whether the month lies in it (in_window).
+-- `payable_months` (a CTE of the rule) has one row per hire × contribution month:
+--   id_number, window_anchor_month (month of contract_start / of the 就业登记: the first month
+--   that can be paid), window_months, retirement_month + near_retirement_months (a window that
+--   starts within that many months of retirement runs until it; NULL = never), contribution_month,
+--   payable_amount (≤ 0 = not payable, e.g. a reversed month: kept so a fallen listing is seen).
+-- The window starts at the person's first subsidised month under the policy (ledger, or a
+-- published earlier run's listing), else at the first payable month; a hire older than the data
+-- horizon counts as payable from its anchor month (the window is shortened, never shifted).
+create or replace temp macro subsidy_window_of(payable_months, for_policy, before_run_month) as table
+with
+months as (
+    select * from query_table(payable_months)
+),
+granted_in_ledger as (
+    select beneficiary_id_number as id_number, subsidy_month
+    from lnk_subsidy_ledger
+    where policy_code = for_policy
+      and coalesce(status, '') not in ('不予受理', '审核不通过')
+      and beneficiary_id_number is not null and subsidy_month is not null
+),
+listed_by_earlier_runs as (
+    select person_id_number as id_number, subsidy_month
+    from listed_eligibility_months
+    where policy_code = for_policy and run_month < before_run_month
+),
+first_subsidised_month as (
+    select id_number, min(subsidy_month) as first_month
+    from (select * from granted_in_ledger union all select * from listed_by_earlier_runs)
+    group by all
+),
+first_payable_month as (
+    select m.id_number,
+           min(case when m.window_anchor_month < h.horizon_month then m.window_anchor_month
+                    else m.contribution_month end) as first_month
+    from months m cross join data_horizon h
+    where m.payable_amount > 0
+    group by all
+),
+window_starts as (
+    select distinct m.id_number, coalesce(s.first_month, f.first_month) as window_start
+    from months m
+    left join first_subsidised_month s using (id_number)
+    left join first_payable_month f using (id_number)
+)
+select m.*, w.window_start,
+       case when m.retirement_month is not null
+                 and date_diff('month', w.window_start, m.retirement_month) <= m.near_retirement_months
+            then m.retirement_month
+            else (w.window_start + to_months(m.window_months - 1))::date
+       end as window_end,
+       coalesce(m.contribution_month between w.window_start and window_end, false) as in_window
+from months m
+join window_starts w using (id_number);

@@ -1,7 +1,8 @@
 -- flexible_social_insurance — 灵活就业社会保险补贴 (person, recurring)
 -- checks: one row per 就业登记 with form 灵活就业 (person × registration date).
 -- final:  one row per person × contribution month paid as 灵活就业人员, payable as of $as_of
---         and inside the person's window; amount = individual 110 + 310 of the month, with
+--         and inside the person's window (shared.sql subsidy_window_of; ≤ 0 kept so the engine
+--         sees a fallen listing); amount = individual 110 + 310 of the month, with
 --         the ratio (2/3) applied by the engine once to each output row's total.
 -- Window lengths are judged at the 就业登记 date; the ratio is the one in force at $as_of.
 with
@@ -22,18 +23,6 @@ parameters as (
 parameters_at_as_of as (
     select * from policy_parameters where $as_of >= valid_from and $as_of < valid_until
 ),
-ledger_months as (
-    select beneficiary_id_number as id_number, subsidy_month
-    from lnk_subsidy_ledger
-    where policy_code = 'flexible_social_insurance'
-      and coalesce(status, '') not in ('不予受理', '审核不通过')
-      and beneficiary_id_number is not null and subsidy_month is not null
-),
-earlier_run_months as (
-    select person_id_number as id_number, subsidy_month
-    from listed_eligibility_months
-    where policy_code = 'flexible_social_insurance' and run_month < $run_month_text
-),
 
 -- ── flexible-employment registrations and who the person was then ─────────────────────────
 flexible_registrations as (
@@ -44,15 +33,14 @@ flexible_registrations as (
     join parameters p on r.registration_date >= p.valid_from and r.registration_date < p.valid_until
     where r.registration_type = '就业登记' and r.employment_form = '灵活就业'
 ),
--- 就业困难人员 judged on the day before the 就业登记 (which itself ends the registration)
+-- 就业困难人员 judged on the day before the 就业登记 (which itself ends the registration; shared.sql)
 hardship_before_registration as (
     select f.id_number, f.registration_date, s.hardship_category, s.registered_on,
            s.extract_month as spell_extract_month, s.method_rank as spell_rank, s.match_score as spell_score
     from flexible_registrations f
     join spells s
       on s.id_number = f.id_number
-     and s.registered_on <= f.registration_date - interval 1 day
-     and f.registration_date - interval 1 day < s.spell_until
+     and unemployed_on_day_before(s.registered_on, s.spell_until, f.registration_date)
     where coalesce(s.hardship_category, '') <> ''
 ),
 recent_graduates_at_registration as (
@@ -104,32 +92,24 @@ flexible_contributions_by_month as (
 ),
 payable_months as (
     select q.id_number, q.registration_date, q.window_months,
-           c.contribution_month, c.individual_amount, c.extract_month, c.link_rank, c.link_score
+           month_of(q.registration_date) as window_anchor_month,
+           null::date as retirement_month, null::integer as near_retirement_months,
+           c.contribution_month, c.individual_amount as payable_amount,
+           c.extract_month, c.link_rank, c.link_score
     from qualifying_registration q
     join flexible_contributions_by_month c
       on c.id_number = q.id_number and c.contribution_month >= month_of(q.registration_date)
-    where c.individual_amount > 0
 ),
 
--- ── the subsidy window ────────────────────────────────────────────────────────────────────
-first_subsidised_month as (
-    select id_number, min(subsidy_month) as first_month
-    from (select * from ledger_months union all select * from earlier_run_months)
-    group by all
+-- ── the subsidy window (shared.sql: first subsidised month, data horizon) ─────────────────
+months_with_window as (
+    select * from subsidy_window_of(payable_months, 'flexible_social_insurance', $run_month_text)
 ),
 subsidy_windows as (
-    select q.id_number,
-           coalesce(s.first_month, (select min(p.contribution_month) from payable_months p
-                                    where p.id_number = q.id_number)) as window_start,
-           q.window_months
-    from qualifying_registration q
-    left join first_subsidised_month s using (id_number)
+    select distinct id_number, window_start, window_end from months_with_window
 ),
 payable_months_in_window as (
-    select p.*, w.window_start, (w.window_start + to_months(w.window_months - 1))::date as window_end
-    from payable_months p
-    join subsidy_windows w using (id_number)
-    where p.contribution_month between w.window_start and w.window_start + to_months(w.window_months - 1)
+    select * from months_with_window where in_window
 ),
 
 -- ── every condition, one row per flexible-employment registration ─────────────────────────
@@ -138,14 +118,15 @@ checks as (
            r.id_number as person_id_number,
            r.registration_date, r.is_hardship_day_before, r.hardship_category, r.is_recent_graduate,
            r.graduation_date, r.route, w.window_start,
-           (select count(*) from payable_months_in_window m where m.id_number = r.id_number) as months_in_window,
+           (select count(*) from payable_months_in_window m
+            where m.id_number = r.id_number and m.payable_amount > 0) as months_in_window,
            (select count(*) from lnk_social_insurance s
             where s.id_number = r.id_number and s.insured_type = '灵活就业人员') as flexible_contribution_rows,
            (r.window_months_hardship is not null and r.is_hardship_day_before)
            or (r.window_months_graduate is not null and r.is_recent_graduate) as cond_rule_in_force,
            r.is_hardship_day_before or r.is_recent_graduate as cond_hardship_or_graduate_at_registration,
-           exists (select 1 from payable_months_in_window m where m.id_number = r.id_number)
-               as cond_payable_months_in_window
+           exists (select 1 from payable_months_in_window m
+                   where m.id_number = r.id_number and m.payable_amount > 0) as cond_payable_months_in_window
     from registrations_with_route r
     left join subsidy_windows w using (id_number)
 ),
@@ -157,7 +138,7 @@ final as (
            p.id_number as person_id_number,
            q.name as person_name,
            p.contribution_month as subsidy_month,
-           p.individual_amount as amount,
+           p.payable_amount as amount,
            a.subsidy_ratio_num as ratio_num, a.subsidy_ratio_den as ratio_den,
            null::date as period_start, null::date as period_end,
            q.region_code, q.phone,

@@ -1,8 +1,10 @@
 -- hiring_social_insurance — 企业吸纳就业社会保险补贴 (firm, recurring)
 -- checks: one row per 招用 filing (firm × person × contract_start) with each condition.
 -- final:  one row per firm × person × contribution month that is payable as of $as_of and
---         falls inside the person's subsidy window (the engine removes months already listed
---         or granted, and folds the rest into one row per firm × person).
+--         falls inside the person's subsidy window (shared.sql subsidy_window_of), with its
+--         amount payable now (≤ 0 kept: the engine sees a listing that has fallen); the engine
+--         removes what is already listed or granted, tops up what rose, and folds the rest
+--         into one row per firm × person.
 -- Window lengths and firm-size rules are judged at contract_start; the retirement-age
 -- schedule is the one in force on the as-of date.
 with
@@ -26,18 +28,6 @@ parameters as (
 ),
 parameters_at_as_of as (
     select * from policy_parameters where $as_of >= valid_from and $as_of < valid_until
-),
-ledger_months as (
-    select beneficiary_id_number as id_number, subsidy_month
-    from lnk_subsidy_ledger
-    where policy_code = 'hiring_social_insurance'
-      and coalesce(status, '') not in ('不予受理', '审核不通过')
-      and beneficiary_id_number is not null and subsidy_month is not null
-),
-earlier_run_months as (
-    select person_id_number as id_number, subsidy_month
-    from listed_eligibility_months
-    where policy_code = 'hiring_social_insurance' and run_month < $run_month_text
 ),
 
 -- ── hires ─────────────────────────────────────────────────────────────────────────────────
@@ -80,7 +70,7 @@ hires_with_firm as (
     left join firms f on f.uscc = h.employer_uscc
 ),
 
--- ── route (a): 就业困难人员 at contract_start ──────────────────────────────────────────────
+-- ── route (a): 就业困难人员 at contract_start, judged on the day before (shared.sql) ─────────
 hardship_at_start as (
     select h.employer_uscc, h.id_number, h.contract_start,
            s.registered_on, s.hardship_category, s.extract_month as spell_extract_month,
@@ -88,7 +78,7 @@ hardship_at_start as (
     from hires h
     join spells s
       on s.id_number = h.id_number
-     and s.registered_on <= h.contract_start and h.contract_start < s.spell_until
+     and unemployed_on_day_before(s.registered_on, s.spell_until, h.contract_start)
     where coalesce(s.hardship_category, '') <> ''
 ),
 
@@ -192,54 +182,37 @@ employer_contributions_by_month as (
 ),
 payable_months as (
     select h.employer_uscc, h.id_number, h.contract_start, h.route, h.window_months,
-           h.retirement_month, h.near_retirement_months,
-           c.contribution_month, c.employer_amount, c.extract_month, c.link_rank, c.link_score
+           month_of(h.contract_start) as window_anchor_month,
+           case when h.route = 'a' then h.retirement_month end as retirement_month,
+           h.near_retirement_months,
+           c.contribution_month, c.employer_amount as payable_amount,
+           c.extract_month, c.link_rank, c.link_score
     from eligible_hires h
     join employer_contributions_by_month c
       on c.employer_uscc = h.employer_uscc and c.id_number = h.id_number
      and c.contribution_month >= month_of(h.contract_start)
      and (h.separated_on is null or c.contribution_month <= month_of(h.separated_on))
-    where c.employer_amount > 0
     -- a month covered by two spells with the same firm belongs to the latest one
     qualify row_number() over (partition by h.employer_uscc, h.id_number, c.contribution_month
                                order by h.contract_start desc) = 1
 ),
 
--- ── the subsidy window: from the person's first subsidised month under this policy ────────
-first_subsidised_month as (
-    select id_number, min(subsidy_month) as first_month
-    from (select * from ledger_months union all select * from earlier_run_months)
-    group by all
-),
-first_payable_month as (
-    select id_number, min(contribution_month) as first_month
-    from payable_months group by all
+-- ── the subsidy window (shared.sql: first subsidised month, data horizon, retirement) ─────
+months_with_window as (
+    select * from subsidy_window_of(payable_months, 'hiring_social_insurance', $run_month_text)
 ),
 subsidy_windows as (
-    select p.employer_uscc, p.id_number, p.contract_start, p.route, p.retirement_month,
-           coalesce(s.first_month, f.first_month) as window_start,
-           case when p.route = 'a' and p.retirement_month is not null
-                     and date_diff('month', coalesce(s.first_month, f.first_month), p.retirement_month)
-                         <= p.near_retirement_months
-                then p.retirement_month
-                else (coalesce(s.first_month, f.first_month) + to_months(p.window_months - 1))::date
-           end as window_end
-    from (select distinct employer_uscc, id_number, contract_start, route, window_months,
-                          retirement_month, near_retirement_months from payable_months) p
-    left join first_subsidised_month s using (id_number)
-    left join first_payable_month f using (id_number)
+    select distinct employer_uscc, id_number, contract_start, window_start, window_end
+    from months_with_window
 ),
 payable_months_in_window as (
-    select p.*, w.window_start, w.window_end
-    from payable_months p
-    join subsidy_windows w using (employer_uscc, id_number, contract_start)
-    where p.contribution_month between w.window_start and w.window_end
+    select * from months_with_window where in_window
 ),
 months_by_hire as (
     select employer_uscc, id_number, contract_start,
            count(*) as months_in_window,
            min(contribution_month) as first_month, max(contribution_month) as last_month
-    from payable_months_in_window group by all
+    from payable_months_in_window where payable_amount > 0 group by all
 ),
 
 -- ── every condition, one row per hire ─────────────────────────────────────────────────────
@@ -268,7 +241,7 @@ final as (
            p.id_number as person_id_number,
            h.name as person_name,
            p.contribution_month as subsidy_month,
-           p.employer_amount as amount,
+           p.payable_amount as amount,
            1::bigint as ratio_num, 1::bigint as ratio_den,
            null::date as period_start, null::date as period_end,
            coalesce(h.firm_region_code, h.region_code) as region_code,

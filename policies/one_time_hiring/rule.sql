@@ -88,7 +88,8 @@ graduate_status_at_start as (
     join graduates g using (id_number)
 ),
 
--- ── the person at contract_start: registered-unemployed youth route ───────────────────────
+-- ── the person at contract_start: registered-unemployed youth route (registration judged on
+--    the day before, so the hire's own 就业登记 does not end it; age on contract_start) ─────
 unemployed_youth_at_start as (
     select h.employer_uscc, h.id_number, h.contract_start,
            s.registered_on, age_on(h.id_number, h.contract_start) as age_at_start,
@@ -99,7 +100,7 @@ unemployed_youth_at_start as (
     from hires_with_parameters h
     join spells s
       on s.id_number = h.id_number
-     and s.registered_on <= h.contract_start and h.contract_start < s.spell_until
+     and unemployed_on_day_before(s.registered_on, s.spell_until, h.contract_start)
 ),
 
 -- ── paid months: 110 + 210 + 410 all paid by the firm, credited by the as-of date ─────────

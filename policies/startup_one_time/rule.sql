@@ -47,7 +47,7 @@ hardship_at_establishment as (
     from entities e
     join spells s
       on s.id_number = e.legal_rep_id_number
-     and s.registered_on <= e.established_date and e.established_date < s.spell_until
+     and unemployed_on_day_before(s.registered_on, s.spell_until, e.established_date)
     where coalesce(s.hardship_category, '') <> ''
 ),
 
