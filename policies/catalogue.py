@@ -2,7 +2,8 @@
 
 ``render_catalogue`` writes one list of all policies and a one-page card per policy, each as
 self-contained HTML (inline CSS, no CDN, no script) and Markdown. Amounts and durations in
-the cards' parameter tables come from parameters.yaml in force today, so the published
+the cards' parameter tables come from parameters.yaml in force on the latest parameter
+effective date (``catalogue_date``; reproducible, never today's date), so the published
 catalogue never disagrees with the rule; regional settings are marked 区域可调参数.
 """
 
@@ -28,7 +29,7 @@ UNIT_LABELS = {"CNY": "元", "months": "个月", "years": "年", "persons": "人
                "ratio": "", "date": "", "list": "", "text": "", "bool": ""}
 
 CSS = """
-body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:2em;color:#222;line-height:1.6}
+body{font-family:"Microsoft YaHei","微软雅黑","Noto Sans CJK SC","Source Han Sans SC","PingFang SC","SimSun","宋体",sans-serif;margin:2em;color:#222;line-height:1.6}
 h1{font-size:1.6em;border-bottom:3px solid #b22;padding-bottom:.3em}
 h2{font-size:1.15em;color:#b22;margin:1.2em 0 .3em}
 table{border-collapse:collapse;width:100%;font-size:.92em}
@@ -36,6 +37,15 @@ th,td{border:1px solid #bbb;padding:.4em .6em;vertical-align:top;text-align:left
 th{background:#f3e6e6}
 .regional{background:#fff4d6;border:1px solid #e0b84c;padding:0 .3em;border-radius:3px;font-size:.85em}
 .card{max-width:60em}
+body{max-width:72em}
+table.summary{table-layout:fixed}
+td.name{white-space:nowrap;font-weight:600}
+td.name a{color:#222;text-decoration:none}
+td.num,th.num{text-align:right;white-space:nowrap}
+section{margin-top:1.6em;border-top:1px solid #ddd}
+dl{display:grid;grid-template-columns:7em 1fr;gap:.3em 1em;margin:.4em 0}
+dt{font-weight:600;color:#555}
+dd{margin:0}
 .meta{color:#666;font-size:.85em}
 ul{margin:.2em 0;padding-left:1.4em}
 """
@@ -114,26 +124,53 @@ def _page(title: str, body: str) -> str:
             f"<body>{body}</body></html>\n")
 
 
+SUMMARY_COLUMNS = ["政策名称", "补贴对象", "补贴标准", "经办渠道", "办理期限"]
+DETAIL_SECTIONS = ["政策内容", "享受条件", "补贴标准", "经办渠道", "申请流程", "申报材料", "办理期限",
+                   "政策依据"]
+
+
 def render_list(codes: list[str], on: dt.date) -> tuple[str, str]:
-    """政策清单 as (markdown, html)."""
-    md = [f"# 就业补贴政策清单（直补快办）", "", f"参数截至 {on.isoformat()}。标注“区域可调参数”的为自治区可调整的设置。", "",
-          "| " + " | ".join(LIST_COLUMNS) + " |", "|" + "---|" * len(LIST_COLUMNS)]
-    rows_html = []
-    for code in codes:
-        cat = load_catalogue(code)
-        cells = []
-        for col in LIST_COLUMNS:
-            items = _items(cat.get(col))
-            if col == "补贴标准" and cat.get("区域可调参数"):
+    """政策清单 as (markdown, html): a five-column overview a person can scan (names never
+    wrapped), then one section per policy with every catalogue item."""
+    cats = [(code, load_catalogue(code)) for code in codes]
+    note = (f"参数截至 {on.isoformat()}（各政策参数的最近一次施行日期）。"
+            "标注“区域可调参数”的为自治区可调整的设置。")
+    md = ["# 就业补贴政策清单（直补快办）", "", note, "", "## 一览", "",
+          "| 序号 | " + " | ".join(SUMMARY_COLUMNS) + " |", "|---|" + "---|" * len(SUMMARY_COLUMNS)]
+    trs = []
+    for i, (code, cat) in enumerate(cats, start=1):
+        cells = [_items(cat.get(col)) for col in SUMMARY_COLUMNS]
+        md.append(f"| {i} | " + " | ".join(_md_cell(c) for c in cells) + " |")
+        trs.append(f"<tr><td class='num'>{i}</td><td class='name'><a href='#{code}'>"
+                   f"{html.escape(cat['政策名称'])}</a></td>"
+                   + "".join(f"<td>{_html_items(c)}</td>" for c in cells[1:]) + "</tr>")
+    sections = []
+    for i, (code, cat) in enumerate(cats, start=1):
+        md += ["", f"## {i}. {cat['政策名称']}", ""]
+        parts = [f"<section id='{code}'><h2>{i}. {html.escape(cat['政策名称'])}</h2><dl>"]
+        for sec in DETAIL_SECTIONS:
+            items = _items(cat.get(sec))
+            if sec == "补贴标准" and cat.get("区域可调参数"):
                 items = items + ["区域可调参数：" + "；".join(_items(cat["区域可调参数"]))]
-            cells.append(items)
-        md.append("| " + " | ".join(_md_cell(c) for c in cells) + " |")
-        rows_html.append("<tr>" + "".join(f"<td>{_html_items(c)}</td>" for c in cells) + "</tr>")
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in LIST_COLUMNS)
-    body = (f"<h1>就业补贴政策清单（直补快办）</h1><p class='meta'>参数截至 {on.isoformat()}。"
-            f"<span class='regional'>区域可调参数</span> 为自治区可调整的设置。</p>"
-            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows_html)}</tbody></table>")
+            md += [f"**{sec}**", ""] + [f"- {x}" for x in items] + [""]
+            parts.append(f"<dt>{html.escape(sec)}</dt><dd>{_html_items(items)}</dd>")
+        parts.append("</dl></section>")
+        sections.append("".join(parts))
+    head = "<th class='num'>序号</th>" + "".join(f"<th>{html.escape(c)}</th>" for c in SUMMARY_COLUMNS)
+    body = (f"<h1>就业补贴政策清单（直补快办）</h1><p class='meta'>{html.escape(note)}</p>"
+            f"<table class='summary'><colgroup><col style='width:3em'><col style='width:14.5em'>"
+            f"<col style='width:16%'><col><col style='width:22%'><col style='width:14%'></colgroup>"
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(trs)}</tbody></table>"
+            + "".join(sections))
     return "\n".join(md) + "\n", _page("就业补贴政策清单", body)
+
+
+def catalogue_date(codes: list[str]) -> dt.date:
+    """The date a catalogue is stamped with: the latest effective date of any parameter (the
+    catalogue changes only when a parameter does, so the same files give the same pages)."""
+    days = [d for code in codes for spec in load_policy(code)["parameters"].values()
+            for d in spec["values"]]
+    return max(days) if days else dt.date(2000, 1, 1)
 
 
 def render_card(code: str, on: dt.date) -> tuple[str, str]:
@@ -170,8 +207,8 @@ def render_catalogue(out_dir, on: dt.date | None = None) -> list[Path]:
     """Write 政策清单 (policy_list.html/.md) and one card per policy (card_<code>.html/.md)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    day = on or dt.date.today()
     codes = policy_codes()
+    day = on or catalogue_date(codes)
     written = []
     md, page = render_list(codes, day)
     for name, text in (("policy_list.md", md), ("policy_list.html", page)):
