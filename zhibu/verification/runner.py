@@ -38,6 +38,7 @@ CHECK_FILES = (
     "no_contributions.sql",
     "beneficiary_not_linked.sql",
     "handler_conflict.sql",
+    "listed_above_payable.sql",
 )
 CHECK_CODES = (
     "overdue_accept",
@@ -53,6 +54,7 @@ CHECK_CODES = (
     "handler_is_legal_rep",
     "handler_same_household",
     "handler_same_phone",
+    "listed_above_payable",
 )
 
 FINDINGS_DDL = """
@@ -181,6 +183,18 @@ def _prepare(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
             "INSERT INTO ver_policies VALUES (?, ?, ?)",
             [(c, params["policy_names"].get(c, c), c in params["one_off_policies"]) for c in codes],
         )
+    # eligibility_months (the decide stage's listed amounts per month); an older warehouse or a
+    # hand-built one may lack it or its amount columns: then nothing is known to have fallen
+    columns = {r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'eligibility_months'").fetchall()}
+    if {"payable_amount", "listed_before"} <= columns:
+        con.execute("CREATE OR REPLACE TEMP VIEW ver_listed_months AS SELECT * FROM eligibility_months")
+    else:
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW ver_listed_months AS SELECT NULL::VARCHAR AS run_month, "
+            "NULL::VARCHAR AS policy_code, NULL::VARCHAR AS beneficiary_id, NULL::VARCHAR AS person_id_number, "
+            "NULL::DATE AS subsidy_month, NULL::DECIMAL(12,2) AS amount, NULL::DECIMAL(12,2) AS payable_amount, "
+            "NULL::DECIMAL(12,2) AS listed_before WHERE false")
     _execute(con, _sql("cases.sql"), params)
     _execute(con, _sql("ledger_contributions.sql"), params)
 
