@@ -6,8 +6,8 @@ from html import escape
 
 PALETTE = ["#2F6FB3", "#E07B39", "#3A9A6E", "#C8494D", "#8C6BB1", "#B8923A",
            "#4FA3B8", "#7F7F7F"]
-FONT = ("'Noto Sans CJK SC','Source Han Sans SC','PingFang SC','Microsoft YaHei',"
-        "'WenQuanYi Micro Hei',sans-serif")
+FONT = ("'Microsoft YaHei','微软雅黑','Noto Sans CJK SC','Source Han Sans SC','PingFang SC',"
+        "'WenQuanYi Micro Hei','SimSun','宋体',sans-serif")
 
 
 def _num(v) -> float:

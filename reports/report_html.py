@@ -26,6 +26,8 @@ from .common import (
     policy_name,
     table_columns,
     table_exists,
+    CHECK_NAMES,
+    check_codes,
 )
 from .masking import mask_id, mask_name, mask_text
 
@@ -78,7 +80,7 @@ SECTION_TITLES = [
 
 CSS = """
 *{box-sizing:border-box}
-body{margin:0;background:#f4f6f9;color:#222;font-family:'Noto Sans CJK SC','Source Han Sans SC','PingFang SC','Microsoft YaHei','WenQuanYi Micro Hei',sans-serif;font-size:14px;line-height:1.6}
+body{margin:0;background:#f4f6f9;color:#222;font-family:'Microsoft YaHei','微软雅黑','Noto Sans CJK SC','Source Han Sans SC','PingFang SC','WenQuanYi Micro Hei','SimSun','宋体',sans-serif;font-size:14px;line-height:1.6}
 header{background:#1f4e79;color:#fff;padding:22px 40px}
 header h1{margin:0;font-size:24px;font-weight:600}
 header p{margin:4px 0 0;opacity:.85}
@@ -148,11 +150,21 @@ def table(headers: list[str], rows: list[list], num_cols: set[int] = frozenset()
     return f"<table><thead><tr>{h}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+LINK_METHODS = {**MATCH_METHODS, "review": "进入人工复核", "unlinked": "未匹配"}
+BLOCKING_KEYS = {
+    "valid_id": "身份证号有效", "valid_uscc": "信用代码有效", "id_one_edit": "身份证号一位之差",
+    "uscc_one_edit": "信用代码一位之差", "name_league": "单位名称+盟市", "name_birth": "姓名+出生日期",
+    "name_pinyin+birth": "姓名拼音+出生日期", "id_edit1": "身份证号一位之差",
+}
+STAGES_ZH = {"person": "人员", "firm": "单位"}
+
+
 def _label(mapping: dict, code) -> str:
+    """A code's Chinese label; an unknown code is shown as 其他（…） rather than bare."""
     if code is None:
         return "（空）"
     name = mapping.get(code)
-    return f"{name}（{code}）" if name else str(code)
+    return name if name else f"其他（{code}）"
 
 
 def _q(con, sql: str) -> list[tuple]:
@@ -255,9 +267,64 @@ def _quality(con, month) -> str:
     return html
 
 
+# (source, ID column, validity column, links table, raw column, kind): rows of the month's
+# extract whose ID was linked, and how
+_ID_SOURCES = [
+    ("employment_registration", "id_number", "id_number_valid", "person"),
+    ("hiring_filing", "id_number", "id_number_valid", "person"),
+    ("social_insurance", "id_number", "id_number_valid", "person"),
+    ("graduates", "id_number", "id_number_valid", "person"),
+    ("poverty_alleviation", "id_number", "id_number_valid", "person"),
+    ("fiscal_staff", "id_number", "id_number_valid", "person"),
+    ("deceased", "id_number", "id_number_valid", "person"),
+    ("subsidy_ledger", "beneficiary_id_number", "beneficiary_id_number_valid", "person"),
+    ("business_registration", "uscc", "uscc_valid", "firm"),
+]
+RATE_COLUMNS = [("exact", "精确匹配"), ("id_repaired", "证件号修复"), ("fuzzy", "模糊匹配"),
+                ("reviewed", "人工复核确认"), ("review", "待人工复核"), ("unlinked", "未匹配")]
+
+
+def _source_match_rates(con, month) -> str:
+    """Share of each source's rows of the month that were linked to a known person/firm, by method."""
+    links = {"person": ("person_links", "raw_id"), "firm": ("firm_links", "raw_uscc")}
+    out = []
+    for src, idc, validc, kind in _ID_SOURCES:
+        t = f"stg_{src}"
+        if not table_exists(con, t) or not {idc, validc, "extract_month"} <= set(table_columns(con, t)):
+            continue
+        ltab, lraw = links[kind]
+        has_links = table_exists(con, ltab)
+        has_q = table_exists(con, "review_queue")
+        method = (f"(SELECT min(l.method) FROM {ltab} l WHERE l.{lraw} = s.{idc} "
+                  f"AND {month_match('l.run_month', month)})") if has_links else "NULL"
+        queued = (f"EXISTS (SELECT 1 FROM review_queue q WHERE q.left_id = s.{idc} "
+                  f"AND {month_match('q.run_month', month)})") if has_q else "false"
+        r = _q(con, f"""
+            SELECT count(*),
+              count(*) FILTER (WHERE m = 'exact' OR (m IS NULL AND v)),
+              count(*) FILTER (WHERE m = 'id_repaired'), count(*) FILTER (WHERE m = 'fuzzy'),
+              count(*) FILTER (WHERE m = 'reviewed'),
+              count(*) FILTER (WHERE m IS NULL AND NOT coalesce(v, false) AND qd),
+              count(*) FILTER (WHERE m IS NULL AND NOT coalesce(v, false) AND NOT qd)
+            FROM (SELECT {validc} AS v, {method} AS m, {queued} AS qd FROM {t} s
+                  WHERE {month_match('s.extract_month', month)})""")[0]
+        n = r[0]
+        if not n:
+            continue
+        linked = sum(r[1:5])
+        out.append([_label(SOURCES, src), fmt_int(n), fmt_pct(linked, n)]
+                   + [f"{fmt_int(k)}（{fmt_pct(k, n)}）" for k in r[1:]])
+    html = "<h3>各来源匹配率（本月入库行中与已知人员/单位链接的比例）</h3>"
+    html += table(["来源", "入库行数", "匹配率"] + [zh for _c, zh in RATE_COLUMNS], out,
+                  set(range(1, 3 + len(RATE_COLUMNS))))
+    html += ('<p class="note">证件号有效且可识别的记为“精确匹配”；号码录错经修复、模糊比对或人工复核确认的分别计入；'
+             "“待人工复核”的不进入名单，“未匹配”的无法确认身份。</p>")
+    return html
+
+
 @_safe
 def _matching(con, month, rows) -> str:
-    html = ""
+    html = _source_match_rates(con, month)
     if table_exists(con, "link_stats"):
         stage = "stage" if "stage" in table_columns(con, "link_stats") else "NULL"
         ls = _q(con, f"""
@@ -267,7 +334,8 @@ def _matching(con, month, rows) -> str:
             GROUP BY ALL ORDER BY method, stage, blocking_key""")
         html += "<h3>记录链接（按方式与分块键）</h3>" + table(
             ["匹配方式", "环节", "分块键", "候选对数", "链接数", "链接率"],
-            [[_label(MATCH_METHODS, m), st or "", b, fmt_int(c), fmt_int(l), fmt_pct(l or 0, c)]
+            [[_label(LINK_METHODS, m), _label(STAGES_ZH, st) if st else "", _label(BLOCKING_KEYS, b),
+              fmt_int(c), fmt_int(l), fmt_pct(l or 0, c)]
              for m, st, b, c, l in ls], {3, 4, 5})
         by_m = defaultdict(lambda: [0, 0])
         for m, _st, _b, c, l in ls:
@@ -276,7 +344,7 @@ def _matching(con, month, rows) -> str:
         if by_m:
             html += "<h3>各匹配方式链接率</h3>" + table(
                 ["匹配方式", "候选对数", "链接数", "链接率"],
-                [[_label(MATCH_METHODS, m), fmt_int(c), fmt_int(l), fmt_pct(l, c)]
+                [[_label(LINK_METHODS, m), fmt_int(c), fmt_int(l), fmt_pct(l, c)]
                  for m, (c, l) in sorted(by_m.items(), key=lambda x: str(x[0]))], {1, 2, 3})
     else:
         html += '<p class="empty">未找到 link_stats 表：记录链接环节未运行。</p>'
@@ -387,8 +455,9 @@ def _exclusions(con, month, catalogue) -> str:
     by_reason = defaultdict(int)
     for r, _p, n, _d in rows:
         by_reason[r] += n
+    reasons = list(EXCLUSION_REASONS) + sorted(r for r in by_reason if r not in EXCLUSION_REASONS)
     html = "<h3>按排除原因</h3>" + table(
-        ["排除原因", "条数"], [[_label(EXCLUSION_REASONS, r), fmt_int(n)] for r, n in sorted(by_reason.items(), key=lambda x: str(x[0]))],
+        ["排除原因", "条数"], [[_label(EXCLUSION_REASONS, r), fmt_int(by_reason.get(r, 0))] for r in reasons],
         {1}, ["合计", fmt_int(sum(by_reason.values()))] if by_reason else None)
     html += "<h3>按排除原因 × 政策</h3>" + table(
         ["排除原因", "政策", "条数", "涉及人数"],
@@ -410,9 +479,14 @@ def _verification(con, month, catalogue) -> str:
         names.setdefault(c, n)
         per_check[c] += k
         per_league[lg or UNASSIGNED_LEAGUE] += k
-    html = "<h3>按核查项目</h3>" + table(
-        ["核查项目", "代码", "发现数"], [[names[c] or c, c, fmt_int(per_check[c])] for c in sorted(per_check)],
-        {2}, ["合计", "", fmt_int(sum(per_check.values()))] if per_check else None)
+    at_risk = _amounts_at_risk(con, month)
+    codes = check_codes(per_check)
+    html = "<h3>按核查项目（未发现问题的项目记为 0）</h3>" + table(
+        ["核查项目", "发现数", "涉及金额（元）"],
+        [[CHECK_NAMES.get(c) or names.get(c) or c, fmt_int(per_check.get(c, 0)),
+          fmt_money(at_risk.get(c, 0))] for c in codes],
+        {1, 2}, ["合计", fmt_int(sum(per_check.values())), fmt_money(sum(at_risk.values(), Decimal("0")))])
+    html += ('<p class="note">涉及金额：发现所指台账记录的补贴金额（同一笔记录在多个项目中出现时分别计入）。</p>')
     if per_league:
         lgs = [lg for lg in list(LEAGUES) + sorted(set(per_league) - set(LEAGUES)) if lg in per_league]
         html += '<div class="chart">' + charts.hbar_chart(
@@ -423,7 +497,8 @@ def _verification(con, month, catalogue) -> str:
             cnt[(c, lg or UNASSIGNED_LEAGUE)] += k
         html += "<h3>按核查项目 × 盟市</h3>" + table(
             ["核查项目"] + [league_name(lg) for lg in lgs],
-            [[names[c] or c] + [fmt_int(cnt.get((c, lg), 0)) for lg in lgs] for c in sorted(per_check)],
+            [[CHECK_NAMES.get(c) or names[c] or c] + [fmt_int(cnt.get((c, lg), 0)) for lg in lgs]
+             for c in codes if c in per_check],
             set(range(1, len(lgs) + 1)))
     ex = _q(con, f"""
         SELECT check_name, policy_code, beneficiary_id_number, region_code
@@ -452,6 +527,42 @@ def _verification(con, month, catalogue) -> str:
             {3, 4, 5})
     else:
         html += '<p class="empty">未找到 verification_sample 表：本次未生成抽样名单。</p>'
+    return html
+
+
+def _amounts_at_risk(con, month) -> dict:
+    """{check_code: sum of the ledger amounts of the applications its findings name}."""
+    if not (table_exists(con, "stg_subsidy_ledger")
+            and "application_id" in table_columns(con, "verification_findings")):
+        return {}
+    rows = _q(con, f"""
+        SELECT f.check_code, sum(l.amount) FROM verification_findings f
+        JOIN (SELECT application_id, any_value(amount ORDER BY extract_month DESC) AS amount
+              FROM stg_subsidy_ledger GROUP BY application_id) l USING (application_id)
+        WHERE {month_match('f.run_month', month)} GROUP BY f.check_code""")
+    return {c: (a or Decimal("0")) for c, a in rows}
+
+
+def _notices_summary(con, month, rows) -> str:
+    from .notices import build_notices, home_regions
+    ns = build_notices(rows, month, home=home_regions(con, month, rows))
+    if not ns:
+        return "<h3>主动告知汇总</h3>" + '<p class="empty">本月无新增告知。</p>'
+    by_league = defaultdict(lambda: [0, 0, 0, Decimal("0.00")])
+    for n in ns:
+        b = by_league[n["league_code"]]
+        b[0] += 1
+        b[1 if n["channel"] == "短信" else 2] += 1
+        b[3] += Decimal(n["total_amount"])
+    lgs = [lg for lg in list(LEAGUES) + sorted(set(by_league) - set(LEAGUES)) if lg in by_league]
+    multi = sum(1 for n in ns if int(n["policy_count"]) > 1)
+    html = "<h3>主动告知汇总（每个受益主体一条，一次告知、一揽子兑现）</h3>"
+    html += (f'<p>本月生成告知 <strong>{fmt_int(len(ns))}</strong> 条，其中同时告知多项政策的 '
+             f"{fmt_int(multi)} 条；无手机号、需上门/窗口告知的 "
+             f"{fmt_int(sum(b[2] for b in by_league.values()))} 条。</p>")
+    html += table(["盟市", "告知条数", "短信", "上门/窗口告知", "告知金额（元）"],
+                  [[league_name(lg), fmt_int(by_league[lg][0]), fmt_int(by_league[lg][1]),
+                    fmt_int(by_league[lg][2]), fmt_money(by_league[lg][3])] for lg in lgs], {1, 2, 3, 4})
     return html
 
 
@@ -551,7 +662,7 @@ def render_report(
         "intake": _intake(con, month),
         "quality": _quality(con, month),
         "matching": _matching(con, month, rows),
-        "beneficiaries": _beneficiaries(rows, catalogue),
+        "beneficiaries": _beneficiaries(rows, catalogue) + _notices_summary(con, month, rows),
         "review": _review(con, month),
         "exclusions": _exclusions(con, month, catalogue),
         "verification": _verification(con, month, catalogue),

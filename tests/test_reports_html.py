@@ -68,3 +68,15 @@ def test_renders_in_headless_chromium(report, tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert dom.returncode == 0
     assert "一、本月概览" in dom.stdout and "九、月度趋势" in dom.stdout
+
+
+def test_director_questions_answered_in_chinese(report):
+    from reports.common import CHECK_NAMES
+    html = report.read_text(encoding="utf-8")
+    for text in ("各来源匹配率", "主动告知汇总", "涉及金额（元）", "往月已列入名单", "按排除原因"):
+        assert text in html, text
+    for name in CHECK_NAMES.values():              # every check shown, 0 included
+        assert name in html, name
+    for raw in (">review<", ">unlinked<", "valid_uscc", ">fuzzy<", ">id_repaired<", "（fiscal_staff）"):
+        assert raw not in html, raw
+    assert "'Microsoft YaHei'" in html and "'Noto Sans CJK SC'" in html and "SimSun" in html
