@@ -31,6 +31,13 @@ AMBIGUOUS_AT = REVIEW
 # Where the IDs are: (source, id column, name column, region column, phone column, employer column)
 # Citizen-ID columns (公民身份号码). `None` = the source has no such column.
 # --------------------------------------------------------------------------------------------
+# confirmations.beneficiary_id is a USCC for a firm policy, a citizen ID otherwise (the policy decides).
+from schemas.sources import FIRM_POLICY_CODES as _FIRM_CODES  # noqa: E402
+
+FIRM_POLICY_SQL = "policy_code IN (" + ", ".join(f"'{c}'" for c in _FIRM_CODES) + ")"
+PERSON_POLICY_SQL = "policy_code NOT IN (" + ", ".join(f"'{c}'" for c in _FIRM_CODES) + ")"
+
+
 @dataclass(frozen=True)
 class PersonIdColumn:
     source: str
@@ -64,6 +71,9 @@ PERSON_ID_COLUMNS: tuple[PersonIdColumn, ...] = (
     PersonIdColumn("subsidy_ledger", "applicant_id", where="applicant_type = '个人'"),
     PersonIdColumn("subsidy_ledger", "beneficiary_id_number"),
     PersonIdColumn("subsidy_ledger", "handler_id_number"),
+    # From list to money (optional sources): a person policy's confirmation, the card roster.
+    PersonIdColumn("confirmations", "beneficiary_id", region=None, where=PERSON_POLICY_SQL),
+    PersonIdColumn("social_security_cards", "id_number", "name"),
 )
 
 FIRM_ID_COLUMNS: tuple[FirmIdColumn, ...] = (
@@ -73,6 +83,8 @@ FIRM_ID_COLUMNS: tuple[FirmIdColumn, ...] = (
     FirmIdColumn("social_insurance", "employer_uscc", person="id_number"),
     FirmIdColumn("subsidy_ledger", "applicant_id", where="applicant_type = '单位'",
                  person="beneficiary_id_number"),
+    # a firm policy's confirmation: the beneficiary code is a USCC (all-digit ones included)
+    FirmIdColumn("confirmations", "beneficiary_id", region=None, where=FIRM_POLICY_SQL),
 )
 
 # The firm register: names to match firms by name against (within region).

@@ -131,6 +131,23 @@ def read_eligibility(con: duckdb.DuckDBPyConnection, month: str) -> pa.Table:
     return t.cast(ELIGIBILITY_SCHEMA)
 
 
+def _masked_raw_sql() -> str:
+    """`raw` with card and account numbers masked (all but the last 4 characters): they are as
+    sensitive as IDs and appear in full only in the payment batch (issue 18)."""
+    from schemas.sources import SOURCES
+    whens = []
+    for src in SOURCES.values():
+        cols = src.sensitive_columns
+        if not cols:
+            continue
+        expr = "raw"
+        for c in cols:       # a JSON null stays null (a merge patch with null would drop the key)
+            expr = (f"CASE WHEN raw->>'{c}' IS NULL THEN {expr} ELSE json_merge_patch({expr}, json_object('{c}', "
+                    f"repeat('*', greatest(length(raw->>'{c}') - 4, 0)) || right(raw->>'{c}', 4))) END")
+        whens.append(f"WHEN source = '{src.name}' THEN {expr}")
+    return f"CASE {' '.join(whens)} ELSE raw END" if whens else "raw"
+
+
 def read_quarantine(con: duckdb.DuckDBPyConnection, month: str) -> pa.Table:
     if not table_exists(con, "quarantine"):
         return QUARANTINE_SCHEMA.empty_table()
@@ -139,7 +156,7 @@ def read_quarantine(con: duckdb.DuckDBPyConnection, month: str) -> pa.Table:
         "SELECT CAST(extract_month AS DATE) AS extract_month, CAST(source AS VARCHAR) AS source, "
         "CAST(source_file AS VARCHAR) AS source_file, CAST(source_line AS BIGINT) AS source_line, "
         "CAST(reason AS VARCHAR) AS reason, CAST(detail AS VARCHAR) AS detail, "
-        "CAST(raw AS VARCHAR) AS raw "
+        f"CAST({_masked_raw_sql()} AS VARCHAR) AS raw "
         f"FROM quarantine WHERE CAST(extract_month AS DATE) = DATE '{first}' "
         "ORDER BY source NULLS FIRST, source_file NULLS FIRST, source_line NULLS FIRST, "
         "reason NULLS FIRST, detail NULLS FIRST, raw NULLS FIRST"

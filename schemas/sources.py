@@ -9,7 +9,11 @@ from dataclasses import dataclass, field
 
 # Column kinds understood by the normaliser (schemas/normalise.sql macros).
 KINDS = {"id", "uscc", "id_or_uscc", "text", "name", "enum", "date", "month", "money",
-         "bool", "list", "phone", "region", "code"}
+         "bool", "list", "phone", "region", "code", "account"}
+# `account`: a bank or card account number (银行账号, 金融账户). Spaces and dashes removed, digits
+# only, `digits` = (min, max) length, `luhn` = the card's check digit; typed with a `<col>_valid`
+# flag like an ID (a bad account is loaded, flagged and never paid to, not quarantined). As
+# sensitive as an ID: masked everywhere but the payment batch, never logged.
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,13 @@ class Column:
     note: str = ""
     event: bool = False            # a date the month's events happen on: never after the run month
     signed: bool = False           # money that may be negative (冲正 rows of social insurance only)
+    digits: tuple[int, int] = ()   # account: (min, max) number of digits
+    luhn: bool = False             # account: Luhn (mod 10) check digit
+    sensitive: bool = False        # card/account numbers: masked in every output but the payment batch
+    # id_or_uscc: the SQL (over the row's raw columns) that makes the code a USCC, and the one
+    # that makes it a citizen ID; the row's other column decides, never the code's shape.
+    firm_when: str | None = None
+    person_when: str | None = None
 
     def __post_init__(self):
         assert self.kind in KINDS, self.kind
@@ -42,6 +53,10 @@ class Source:
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
+
+    @property
+    def sensitive_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.sensitive or c.kind == "account"]
 
     @property
     def id_columns(self) -> list[str]:
@@ -68,6 +83,13 @@ INSURANCE_TYPES = ("110", "210", "310", "410", "510")
 POLICY_CODES = ("one_time_hiring", "hiring_social_insurance", "flexible_social_insurance",
                 "startup_one_time", "job_search", "job_retention_refund")
 LEDGER_STATUS = ("已申请", "已受理", "已审核", "已拨付", "不予受理", "审核不通过")
+# Policies whose beneficiary is a firm (a USCC in confirmations); the others pay a person.
+FIRM_POLICY_CODES = ("one_time_hiring", "hiring_social_insurance", "job_retention_refund")
+CONFIRMATION_RESPONSES = ("确认申领", "放弃", "信息有误")
+CARD_STATUS = ("正常", "挂失", "注销", "未激活金融功能")
+_FIRM_POLICY_SQL = "trim(policy_code) IN (" + ", ".join(f"'{c}'" for c in FIRM_POLICY_CODES) + ")"
+_PERSON_POLICY_SQL = "trim(policy_code) IN (" + ", ".join(
+    f"'{c}'" for c in POLICY_CODES if c not in FIRM_POLICY_CODES) + ")"
 
 C = Column
 
@@ -222,6 +244,41 @@ SOURCES: dict[str, Source] = {s.name: s for s in [
             C("region_code", "行政区划代码", "region"),
         ),
         key=("application_id",),
+    ),
+    # ---- From list to money (outputs.md): optional; a run without them is unchanged.
+    Source(
+        "confirmations", "意愿确认回执", "政策推送平台", "delta",
+        "one row per answer to a notice (beneficiary × policy × notice month; a later answer supersedes)",
+        (
+            C("notice_id", "告知编号", "text", note="as written in notices.csv, when the platform keeps it"),
+            C("notice_month", "告知月份", "month", required=True),
+            C("beneficiary_id", "受益主体证件号码", "id_or_uscc", required=True,
+              firm_when=_FIRM_POLICY_SQL, person_when=_PERSON_POLICY_SQL,
+              note="a USCC for firm subsidies: the policy decides, never the shape"),
+            C("policy_code", "政策代码", "enum", required=True, values=POLICY_CODES),
+            C("response", "确认结果", "enum", required=True, values=CONFIRMATION_RESPONSES),
+            C("response_date", "确认日期", "date", required=True, event=True),
+            C("account_type", "收款账户类型", "enum", values=("社会保障卡", "单位银行账户")),
+            C("bank_name", "开户银行", "text"),
+            C("account_number", "银行账号", "account", digits=(8, 30), note="firms"),
+        ),
+        key=("beneficiary_id", "policy_code", "notice_month"),
+        required=False,
+    ),
+    Source(
+        "social_security_cards", "社会保障卡持卡信息", "社会保障卡管理系统", "snapshot",
+        "one row per card holder",
+        (
+            C("id_number", "公民身份号码", "id", required=True),
+            C("name", "姓名", "name", required=True),
+            C("card_number", "社会保障卡号", "text", required=True, sensitive=True),
+            C("bank_account", "金融账户", "account", digits=(16, 19), luhn=True),
+            C("bank_name", "开户银行", "text"),
+            C("card_status", "卡状态", "enum", values=CARD_STATUS),
+            C("region_code", "行政区划代码", "region"),
+        ),
+        key=("id_number",),
+        required=False,
     ),
 ]}
 

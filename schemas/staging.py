@@ -18,8 +18,11 @@ SQL_TYPES = {
     "id": "VARCHAR", "uscc": "VARCHAR", "id_or_uscc": "VARCHAR", "text": "VARCHAR", "name": "VARCHAR",
     "enum": "VARCHAR", "code": "VARCHAR", "date": "DATE", "month": "DATE", "money": "DECIMAL(12,2)",
     "bool": "BOOLEAN", "list": "VARCHAR[]", "phone": "VARCHAR", "region": "VARCHAR",
+    "account": "VARCHAR",
 }
 CODE_KINDS = ("id", "uscc", "id_or_uscc")
+# Kinds typed with a `<col>_valid` flag (codes, and bank/card account numbers).
+VALID_KINDS = CODE_KINDS + ("account",)
 APPLICANT_IS_FIRM = "trim(applicant_type) = '单位'"
 APPLICANT_IS_PERSON = "trim(applicant_type) = '个人'"
 
@@ -43,6 +46,7 @@ PRECLEAN = {
     "id_or_uscc": "zb_code_text({c})",
     "date": "trim(zb_ascii({c}))", "month": "trim(zb_ascii({c}))",
     "phone": "regexp_replace(zb_ascii({c}), '[^0-9]', '', 'g')",
+    "account": "zb_account_text({c})",
 }
 
 
@@ -53,6 +57,9 @@ def typed_expr(col: Column) -> list[tuple[str, str]]:
         return [(f"zb_id_t(p__{c})", c), (f"zb_id_valid(t__{c})", f"{c}_valid")]
     if k == "uscc":
         return [(f"zb_uscc_t(p__{c})", c), (f"zb_uscc_valid(t__{c})", f"{c}_valid")]
+    if k == "account":
+        lo, hi = col.digits or (1, 64)
+        return [(f"p__{c}", c), (f"zb_account_valid(t__{c}, {lo}, {hi}, {str(col.luhn).lower()})", f"{c}_valid")]
     if k in SIMPLE_TYPING:
         return [(SIMPLE_TYPING[k].format(c=c), c)]
     raise ValueError(k)
@@ -68,7 +75,7 @@ def problem_expr(col: Column, label: str | None = None, row_level: bool = False)
     raw = f"nullif(trim({c}), '')"
     checks = []
     if col.required:
-        if k in CODE_KINDS:
+        if k in VALID_KINDS:
             checks.append(f"WHEN {raw} IS NULL THEN 'missing_required'")
         else:
             checks.append(f"WHEN t__{c} IS NULL AND {raw} IS NULL THEN 'missing_required'")
@@ -80,7 +87,7 @@ def problem_expr(col: Column, label: str | None = None, row_level: bool = False)
     elif k == "uscc":
         checks.append(f"WHEN p__{c} IS NOT NULL AND t__{c} IS NULL THEN 'uscc_malformed'")
     elif k == "id_or_uscc":
-        checks.append(f"WHEN p__{c} IS NOT NULL AND t__{c} IS NULL THEN CASE WHEN {APPLICANT_IS_FIRM} "
+        checks.append(f"WHEN p__{c} IS NOT NULL AND t__{c} IS NULL THEN CASE WHEN {col.firm_when or APPLICANT_IS_FIRM} "
                       f"THEN 'uscc_malformed' ELSE coalesce(zb_id_problem_t(p__{c}), 'id_malformed') END")
     elif k == "date":
         checks.append(f"WHEN {raw} IS NOT NULL AND (t__{c} IS NULL OR NOT zb_date_ok(t__{c})) THEN 'bad_date'")
@@ -148,7 +155,7 @@ def _joined_dictionary(src: Source, col: Column) -> str:
     d = dictionary_name(src, col)
     if not is_sparse(col):
         return d
-    valid = " AND t_valid IS TRUE" if col.kind in CODE_KINDS else ""
+    valid = " AND t_valid IS TRUE" if col.kind in VALID_KINDS else ""
     return f"(SELECT * FROM {d} WHERE NOT (t IS NOT DISTINCT FROM v AND problem IS NULL AND NOT blank{valid}))"
 
 
@@ -161,6 +168,14 @@ ID_OR_USCC_VALID = ("CASE WHEN {firm} THEN zb_uscc_valid(t__{c}) WHEN {person} T
                     "ELSE zb_id_valid(t__{c}) OR zb_uscc_valid(t__{c}) END")
 
 
+def _deciding_columns(src: Source, col: Column) -> list[str]:
+    """The raw columns an id_or_uscc column's firm/person conditions read (申领主体类型 for the
+    ledger, 政策代码 for confirmations: a firm policy pays a USCC)."""
+    import re
+    conds = (col.firm_when or APPLICANT_IS_FIRM) + " " + (col.person_when or APPLICANT_IS_PERSON)
+    return [o.name for o in src.columns if o is not col and re.search(rf"\b{o.name}\b", conds)]
+
+
 def typed_rows_sql(src: Source, raw_table: str) -> str:
     """Rows typed by joining each column's dictionary: typed columns, then `_problem`
     ('reason:column; ...', '' when the row is clean)."""
@@ -169,11 +184,11 @@ def typed_rows_sql(src: Source, raw_table: str) -> str:
         c, d = col.name, f"d__{col.name}"
         joins.append(f"LEFT JOIN {_joined_dictionary(src, col)} {d} ON {d}.v IS NOT DISTINCT FROM r.{c}")
         out.append(f"t__{c} AS {c}")
-        if col.kind in CODE_KINDS:
+        if col.kind in VALID_KINDS:
             out.append(f"t__{c}_valid AS {c}_valid")
         if col.kind == "id_or_uscc":
-            joined += [f"r.{c} AS {c}", f"{d}.p AS p__{c}", "r.applicant_type AS applicant_type"]
-            who = {"c": c, "firm": APPLICANT_IS_FIRM, "person": APPLICANT_IS_PERSON}
+            joined += [f"r.{c} AS {c}", f"{d}.p AS p__{c}"] + [f"r.{x} AS {x}" for x in _deciding_columns(src, col)]
+            who = {"c": c, "firm": col.firm_when or APPLICANT_IS_FIRM, "person": col.person_when or APPLICANT_IS_PERSON}
             row_typed.append(f"{ID_OR_USCC_TYPED.format(**who)} AS t__{c}")
             row_valid.append(f"{ID_OR_USCC_VALID.format(**who)} AS t__{c}_valid")
             problems.append(problem_expr(col, row_level=True))
@@ -181,7 +196,7 @@ def typed_rows_sql(src: Source, raw_table: str) -> str:
         sparse = is_sparse(col)
         joined += [f"CASE WHEN {d}.hit THEN {d}.t ELSE r.{c} END AS t__{c}" if sparse else f"{d}.t AS t__{c}",
                    f"{d}.problem AS x__{c}"]
-        if col.kind in CODE_KINDS:
+        if col.kind in VALID_KINDS:
             joined.append(f"CASE WHEN {d}.hit THEN {d}.t_valid ELSE true END AS t__{c}_valid" if sparse
                           else f"{d}.t_valid AS t__{c}_valid")
         if col.required_when:        # reads the typed value of another column of the row
@@ -233,6 +248,6 @@ def stg_columns(src: Source) -> list[tuple[str, str]]:
     out = []
     for col in src.columns:
         out.append((col.name, SQL_TYPES[col.kind]))
-        if col.kind in CODE_KINDS:
+        if col.kind in VALID_KINDS:
             out.append((f"{col.name}_valid", "BOOLEAN"))
     return out

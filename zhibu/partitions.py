@@ -33,6 +33,8 @@ PERSON_KEY = {
     "deceased": "id_number",
     "subsidy_ledger": "beneficiary_id_number",
     "business_registration": None,
+    "confirmations": "beneficiary_id",          # optional (From list to money): not read by decide
+    "social_security_cards": "id_number",
 }
 HISTORY = {"eligibility": "person_id_number", "eligibility_months": "person_id_number",
            "exclusions": "person_id_number"}
