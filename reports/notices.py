@@ -27,6 +27,8 @@ from .common import (
     policy_name,
 )
 
+from .notice_ids import notice_id
+
 log = logging.getLogger(__name__)
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -54,6 +56,7 @@ GENERIC_TEMPLATE = "{policy_name}{amount}元"
 DEFAULT_CHANNEL = "{league}及所在旗县（市、区）公共就业服务机构"
 
 NOTICE_COLUMNS = [
+    "notice_id",   # issue 18: stable ID the push platform returns in confirmations (notice_ids.py)
     "run_month", "league_code", "region_code", "beneficiary_type", "beneficiary_id", "name",
     "phone", "channel", "policy_codes", "policy_count", "total_amount", "message",
 ]
@@ -279,6 +282,7 @@ def build_notices(
         )
         notices.append(
             {
+                "notice_id": notice_id(month, btype, bid, codes),   # issue 18
                 "run_month": month,
                 "league_code": league,
                 "region_code": region,
