@@ -9,7 +9,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: run test install browser bench clean deploy
+.PHONY: run test install browser bench clean fuzz deploy
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ deploy: $(STAMP)
 	@$(BIN)/prefect work-pool inspect zhibu-local >/dev/null 2>&1 || $(BIN)/prefect work-pool create zhibu-local --type process
 	$(BIN)/prefect --no-prompt deploy --all
 	@if [ "$(WORKER)" = 1 ]; then exec $(BIN)/prefect worker start --pool zhibu-local --type process; fi
+
+# Contract corpus with thousands of hypothesis examples (tests/contract/contract_profile.py).
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/contract
 
 bench: $(STAMP)
 	$(BIN)/pip install -q -c constraints.txt -e '.[bench]'
