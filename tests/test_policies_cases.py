@@ -13,6 +13,7 @@ import pytest
 from policies.case_harness import _month, build_history, build_inputs, load_cases
 from policies.engine import decide_month, mark_published
 from policies.explain import explain
+from zhibu.verification import verify_month
 
 CASES = load_cases()
 EXCLUSION_REASONS = {"fiscal_staff", "deceased", "ledger_granted", "listed_earlier"}
@@ -91,6 +92,16 @@ def check_month(con, case: dict, month: str, expected: dict) -> None:
             "and policy_code = ? and person_id_number = ? order by subsidy_month",
             [month, m.get("policy", case["policy"]), str(m["person_id_number"])]).fetchall()
         assert [g[0] for g in got] == [str(x) for x in m["subsidy_months"]], (month, got)
+        if "amounts" in m:
+            assert [g[1] for g in got] == [Decimal(str(a)).quantize(Decimal("0.01")) for a in m["amounts"]], (month, got)
+    if "findings" in expected:           # the 核查 stage over the same warehouse
+        verify_month(con, month)
+        got = con.execute("select check_code, facts from verification_findings where run_month = ? "
+                          "and policy_code = ? order by all", [month, case["policy"]]).fetchall()
+        want = expected["findings"] or []
+        assert sorted(g[0] for g in got) == sorted(w["check_code"] for w in want), (month, got)
+        for w in want:
+            assert any(g[0] == w["check_code"] and w.get("facts_contains", "") in g[1] for g in got), (month, got)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
