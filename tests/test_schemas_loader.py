@@ -321,7 +321,7 @@ def test_gate_judges_every_staged_row_not_a_sample(wh, tmp_path):
     rows = [[f"11010519491231{i:03d}", "张伟", "失业登记", "2026-10-15", "", "", "", "", "150102", ""]
             for i in range(500)]
     for r in rows:
-        r[0] += ric.calc_check_digit(r[0])
+        r[0] += ric.calc_check_digit(r[0] + "0")
     write_csv(folder / "employment_registration.csv", rows)
     load_er(wh, folder)
     assert all(r.success for r in validate_month(wh, "2026-10"))

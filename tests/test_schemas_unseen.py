@@ -29,7 +29,7 @@ def only(name):
 
 
 def person_id(body17: str) -> str:
-    return body17 + ric.calc_check_digit(body17)
+    return body17 + ric.calc_check_digit(body17 + "0")
 
 
 def firm_code(body17: str) -> str:

@@ -31,7 +31,7 @@ _ORG_ALPHA = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 
 def ric_check(body17: str) -> str:
-    return ric.calc_check_digit(body17)
+    return ric.calc_check_digit(body17 + "0")   # stdnum wants the number with a check digit slot
 
 
 def make_id(n: int, *, birth_from: dt.date = dt.date(1966, 1, 1), step: int = 11, want_x: bool = False) -> str:
