@@ -33,7 +33,12 @@ def policy_split() -> tuple[list[str], list[str]]:
     return person, firm
 
 
-@task(cache_policy=NO_CACHE, retries=1)
+def _retry_transient(task, task_run, state) -> bool:
+    from flows.monthly import retry_only_transient
+    return retry_only_transient(task, task_run, state)
+
+
+@task(cache_policy=NO_CACHE, retries=1, retry_condition_fn=_retry_transient)
 def decide_partition(base: str, k: int, month: str, codes: list[str]) -> int:
     """Evaluate the person-level policies on one partition (runs on a Dask worker)."""
     from policies.engine import decide_month

@@ -13,6 +13,16 @@ Decision bands:
   score >= ACCEPT and no other plausible candidate  -> link (method exact/id_repaired/fuzzy)
   REVIEW <= score < ACCEPT, or two plausible owners  -> review_queue (never auto-linked)
   score < REVIEW, or a level marked `veto`           -> stays unlinked
+Two rules on top of the score (persons):
+  strong evidence  the record's only one-edit candidate, a name that agrees (exact after t2s /
+                   dots / spaces, or homophone) and a shared employer or phone -> links, whatever
+                   the score (still never with a second plausible owner)
+  conflict         an independent field disagrees (employer / phone / school / household seen on
+                   both sides, none shared) and none agrees -> never auto-linked (review at most)
+
+The m/u below are hand-set; each run re-estimates them from the month's own data
+(matchers.weights: u from random pairs of known persons, m and each block's prior by EM on the
+candidate pairs) with these values as priors and bounds, and persists both in `link_weights`.
 """
 from __future__ import annotations
 
@@ -47,6 +57,8 @@ class PersonIdColumn:
     phone: str | None = None
     employer: str | None = None
     where: str | None = None   # SQL filter on the source rows (ledger applicant_id: 个人 only)
+    school: str | None = None      # 院校名称 (graduates)
+    household: str | None = None   # 户编号 (poverty roster)
 
 
 @dataclass(frozen=True)
@@ -63,9 +75,10 @@ PERSON_ID_COLUMNS: tuple[PersonIdColumn, ...] = (
     PersonIdColumn("employment_registration", "id_number", "name", phone="phone", employer="employer_uscc"),
     PersonIdColumn("hiring_filing", "id_number", "name", employer="employer_uscc"),
     PersonIdColumn("social_insurance", "id_number", "name", employer="employer_uscc"),
-    PersonIdColumn("business_registration", "legal_rep_id_number", "legal_rep_name", phone="phone"),
-    PersonIdColumn("graduates", "id_number", "name", phone="phone"),
-    PersonIdColumn("poverty_alleviation", "id_number", "name", phone="phone"),
+    PersonIdColumn("business_registration", "legal_rep_id_number", "legal_rep_name", phone="phone",
+                   employer="uscc"),   # the firm a legal representative runs: registration rows of the same firm
+    PersonIdColumn("graduates", "id_number", "name", phone="phone", school="school"),
+    PersonIdColumn("poverty_alleviation", "id_number", "name", phone="phone", household="household_id"),
     PersonIdColumn("fiscal_staff", "id_number", "name"),
     PersonIdColumn("deceased", "id_number", "name", region=None),
     PersonIdColumn("subsidy_ledger", "applicant_id", where="applicant_type = '个人'"),
@@ -146,6 +159,7 @@ class Level:
     veto: bool = False          # a pair reaching this level is never linked nor reviewed
     agrees: bool = False        # counts as "agreed" in the link's explanation
     null: bool = False          # no information: weight 0
+    zh: str = ""                # how the review queue says it (Chinese)
 
     @property
     def weight(self) -> float:
@@ -158,6 +172,12 @@ class Comparison:
     field: str
     description: str
     levels: tuple[Level, ...] = field(default_factory=tuple)
+    # where u comes from when weights are estimated (matchers.weights):
+    #   'random'  random pairs of known persons sharing the ID's region prefix (the block's non-matches)
+    #   'hand'    derived from the ID itself (the block fixes it): the hand-set u is kept
+    u_from: str = "random"
+    # independent evidence (not read off the ID): agreement corroborates, disagreement conflicts
+    corroborates: bool = False
 
     def level(self, label: str) -> Level:
         for lv in self.levels:
@@ -171,45 +191,74 @@ def _null() -> Level:
 
 
 PERSON_COMPARISONS: tuple[Comparison, ...] = (
-    Comparison("name", "name after t2s + dot/space normalisation (see names.compare_person_names)", (
+    Comparison("name", "name after t2s + dot/space normalisation (see names.compare_person_names); "
+               "`exact` is weighted by the name's own frequency (a common name is weaker evidence)", (
         _null(),
-        Level("exact", m=0.92, u=0.0005, agrees=True),
-        Level("homophone", m=0.04, u=0.0002, agrees=True),      # 王晓明 ~ 王小明, surname agrees
-        Level("fuzzy", m=0.02, u=0.01),                          # same surname, one char off etc.
-        Level("else", m=0.02, u=0.9895, veto=True),              # different name: never linked
+        Level("exact", m=0.92, u=0.0005, agrees=True, zh="姓名一致"),
+        Level("homophone", m=0.04, u=0.0002, agrees=True, zh="姓名同音"),      # 王晓明 ~ 王小明
+        Level("fuzzy", m=0.02, u=0.01, zh="姓名相近"),                          # same surname, one char off
+        Level("else", m=0.02, u=0.9895, veto=True, zh="姓名不同"),              # different name: never linked
     )),
     Comparison("id_edit", "distance between the bad ID and the candidate", (
-        Level("one_edit", m=0.97, u=0.97, agrees=True),          # neutral: the block implies it
-        Level("two_edits", m=0.02, u=0.02 * 8),
-        Level("else", m=0.01, u=0.01 * 256),
-    )),
+        Level("one_edit", m=0.97, u=0.97, agrees=True, zh="号码一位之差"),     # neutral: the block implies it
+        Level("two_edits", m=0.02, u=0.02 * 8, zh="号码两位之差"),
+        Level("else", m=0.01, u=0.01 * 256, zh="号码差异较大"),
+    ), u_from="hand"),
     Comparison("birth_date", "birth date (ID digits 7-14)", (
         _null(),
-        Level("exact", m=0.6, u=0.5, agrees=True),
-        Level("else", m=0.4, u=0.5),
-    )),
+        Level("exact", m=0.6, u=0.5, agrees=True, zh="出生日期一致"),
+        Level("else", m=0.4, u=0.5, zh="出生日期不同"),
+    ), u_from="hand"),
     Comparison("sex", "sex (ID digit 17 odd = male)", (
         _null(),
-        Level("exact", m=0.95, u=0.9, agrees=True),
-        Level("else", m=0.05, u=0.1),
-    )),
-    Comparison("region", "record county vs counties the candidate was seen in", (
+        Level("exact", m=0.95, u=0.9, agrees=True, zh="性别一致"),
+        Level("else", m=0.05, u=0.1, zh="性别不同"),
+    ), u_from="hand"),
+    Comparison("region", "record county vs every county the candidate was seen in (region history)", (
         _null(),
-        Level("same_county", m=0.80, u=0.10, agrees=True),
-        Level("same_league", m=0.12, u=0.15, agrees=True),
-        Level("else", m=0.08, u=0.75),
+        Level("same_county", m=0.80, u=0.10, agrees=True, zh="同一旗县区"),
+        Level("same_league", m=0.12, u=0.15, agrees=True, zh="同一盟市"),
+        Level("else", m=0.08, u=0.75, zh="地区不同"),
     )),
     Comparison("phone", "record phone vs phones the candidate was seen with", (
         _null(),
-        Level("exact", m=0.70, u=0.0005, agrees=True),
-        Level("else", m=0.30, u=0.9995),
-    )),
-    Comparison("employer", "record employer USCC vs employers the candidate was seen with", (
+        Level("exact", m=0.70, u=0.0005, agrees=True, zh="电话相同"),
+        Level("else", m=0.30, u=0.9995, zh="电话不同"),
+    ), corroborates=True),
+    Comparison("employer", "record employer USCC vs employers the candidate was seen with (filing, "
+               "contribution, employment registration, and the firm a legal representative registered)", (
         _null(),
-        Level("exact", m=0.80, u=0.01, agrees=True),
-        Level("else", m=0.20, u=0.99),
-    )),
+        Level("exact", m=0.80, u=0.01, agrees=True, zh="同一单位"),
+        Level("else", m=0.20, u=0.99, zh="单位不同"),
+    ), corroborates=True),
+    Comparison("school", "record school vs schools the candidate was seen with (graduates)", (
+        _null(),
+        Level("exact", m=0.80, u=0.02, agrees=True, zh="同一院校"),
+        Level("else", m=0.20, u=0.98, zh="院校不同"),
+    ), corroborates=True),
+    Comparison("household", "record household (户编号) vs the candidate's households (poverty roster)", (
+        _null(),
+        Level("exact", m=0.85, u=0.0005, agrees=True, zh="同一户"),
+        Level("else", m=0.15, u=0.9995, zh="户编号不同"),
+    ), corroborates=True),
 )
+
+# Chinese names of the blocking rules and decision reasons (review queue `reason`)
+BLOCK_ZH = {"id_one_edit": "号码改一位即有效", "name_birthdate": "同名同出生日期"}
+
+# --------------------------------------------------------------------------------------------
+# Weight estimation (matchers.weights): the hand-set m/u above are the priors and the bounds.
+# --------------------------------------------------------------------------------------------
+ESTIMATE_WEIGHTS = True       # False: score with the hand-set values only
+PRIOR_PAIRS = 50.0            # strength of the hand-set m (and λ) in EM, as pseudo-pairs
+U_PRIOR_PAIRS = 200.0         # strength of the hand-set u against the random-pair counts
+WEIGHT_BOUND = 3.0            # an estimated level weight stays within hand-set ± this (bits)
+PRIOR_BOUND = 2.0             # a block's estimated prior log2-odds stays within hand-set ± this
+EM_ITERATIONS = 25
+U_SAMPLE = 200_000            # known persons sampled for the random pairs and name frequencies
+# name frequency: the `exact` name weight uses u = the name's share among the sampled persons
+# (floored at one in the sample), kept within the estimated exact weight - TF_DOWN .. + TF_UP
+TF_DOWN, TF_UP = 6.0, 4.0
 
 FIRM_COMPARISONS: tuple[Comparison, ...] = (
     Comparison("firm_name", "normalised firm name (see names.compare_firm_names)", (

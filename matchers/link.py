@@ -9,6 +9,8 @@ rows of run month M:
   review_queue(run_month, kind, source, source_file, source_line, left_id, left_name, left_region,
                left_phone, right_id, right_name, right_region, right_phone, score, agreed, reason)
   link_stats(run_month, stage, blocking_key, candidate_pairs, links, method)
+  link_weights(run_month, stage, comparison, level, m_hand, u_hand, weight_hand, m_est, u_est,
+               weight_est, weight_used, ...)   the person weights estimated this run (matchers.weights)
 and creates temp views `lnk_<source>` = `asof_<source>` with every ID/USCC column `c` replaced by
 the linked canonical value plus `c_raw`, `c_method`, `c_score`.
 """
@@ -21,7 +23,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from matchers import levels
+from matchers import levels, weights
 from matchers.firms import match_firms
 from matchers.persons import match_persons, relation_columns
 from matchers.review import read_decisions
@@ -188,6 +190,7 @@ def link_month(con: duckdb.DuckDBPyConnection, month: str, decisions_file: Path 
         _write(con, "firm_links", month, "SELECT * FROM _f_links")
         _write(con, "review_queue", month, "SELECT * FROM _p_review UNION ALL SELECT * FROM _f_review")
         _write(con, "link_stats", month, "SELECT * FROM _link_stats_frame")
+        weights.write_weights(con, month, persons.weights)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -202,7 +205,7 @@ def link_month(con: duckdb.DuckDBPyConnection, month: str, decisions_file: Path 
     }
     for tmp in ("_p_occ", "_f_occ"):
         con.execute(f"DROP VIEW IF EXISTS {tmp}")
-    for tmp in ("_p_known", "_p_residue", "_p_pairs_edit", "_p_pairs_fallback", "_p_cand_attrs", "_p_pairs",
+    for tmp in ("_p_usample", "_p_name_tf", "_w_upairs", "_p_known", "_p_residue", "_p_pairs_edit", "_p_pairs_fallback", "_p_cand_attrs", "_p_pairs",
                 "_p_decided", "_p_links", "_p_review", "_p_linked_raw", "_decisions",
                 "_f_known", "_f_residue", "_f_cand_occ", "_f_cand_persons", "_f_pairs_edit", "_f_pairs_name", "_f_pairs_base", "_f_cand_attrs",
                 "_f_shared", "_f_pairs", "_f_decided", "_f_links", "_f_review"):

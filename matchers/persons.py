@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
-from matchers import levels, names
+from matchers import levels, names, weights
 from matchers.review import Decisions
 
 log = logging.getLogger(__name__)
@@ -123,15 +123,23 @@ def resolve_name_levels(con, pairs: str, name_col: str, names_col: str, level_co
     return len(todo)
 
 
-def score_sql(comparisons: tuple[levels.Comparison, ...], blocking: tuple[levels.BlockingRule, ...]) -> dict[str, str]:
+def score_sql(comparisons: tuple[levels.Comparison, ...], blocking: tuple[levels.BlockingRule, ...],
+              overrides: dict[tuple[str, str], str] | None = None) -> dict[str, str]:
     """SQL expressions (over l_<field> label columns and `block`) rendered from levels.py:
-    weight (log2 odds), score (probability), veto, agreed (fields), labels (human text)."""
+    weight (log2 odds), score (probability), veto, agreed (fields), labels (human text),
+    labels_zh (Chinese, for the review queue). `overrides` replaces the weight of a
+    (field, level) by an SQL expression (the name-frequency weight of `exact` names)."""
+    overrides = overrides or {}
     prior = "CASE block " + " ".join(f"WHEN {_q(b.key)} THEN {b.prior!r}" for b in blocking) + " ELSE 0.0 END"
-    terms, vetoes, agreed, labels = [prior], [], [], []
+    terms, vetoes, agreed, labels, labels_zh = [prior], [], [], [], []
     for comp in comparisons:
         col = f"l_{comp.field}"
         terms.append("CASE " + col + " " + " ".join(
-            f"WHEN {_q(lv.label)} THEN {lv.weight!r}" for lv in comp.levels) + " ELSE 0.0 END")
+            f"WHEN {_q(lv.label)} THEN {overrides.get((comp.field, lv.label), repr(lv.weight))}"
+            for lv in comp.levels) + " ELSE 0.0 END")
+        zh = [(lv.label, lv.zh) for lv in comp.levels if lv.zh and not lv.null]
+        if zh:
+            labels_zh.append("CASE " + col + " " + " ".join(f"WHEN {_q(a)} THEN {_q(b)}" for a, b in zh) + " END")
         veto = [lv.label for lv in comp.levels if lv.veto]
         if veto:
             vetoes.append(f"coalesce({col} IN ({', '.join(map(_q, veto))}), false)")
@@ -146,6 +154,7 @@ def score_sql(comparisons: tuple[levels.Comparison, ...], blocking: tuple[levels
         "veto": "(" + (" OR ".join(vetoes) or "false") + ")",
         "agreed": "concat_ws(',', " + ", ".join(agreed) + ")",
         "labels": "concat_ws('; ', " + ", ".join(labels) + ")",
+        "labels_zh": "concat_ws('，', " + (", ".join(labels_zh) or "NULL") + ")",
     }
 
 
@@ -169,11 +178,15 @@ def decisions_table(con: duckdb.DuckDBPyConnection, decisions: Decisions) -> Non
 
 
 def decide_sql(con, *, kind: str, residue: str, pairs: str, raw_col: str, name_col: str,
-               valid_code: str, out: str) -> None:
+               valid_code: str, out: str, rules: bool = False) -> None:
     """Decide every residue record -> `out`(rid, verdict, candidate, score, reason, n_plausible).
 
     verdict: 'reviewed' (analyst confirmed), 'link', 'review' (one row per plausible candidate),
-    'unlinked'. Rejected pairs are removed from `pairs` first: never proposed again."""
+    'unlinked'. Rejected pairs are removed from `pairs` first: never proposed again.
+    `rules`: `pairs` has boolean columns `strong` (links whatever the score when it is the only
+    plausible candidate) and `conflict` (never auto-linked); see levels.py. Reasons are Chinese."""
+    strong = "p.strong" if rules else "false"
+    conflict = "p.conflict" if rules else "false"
     con.execute(f"""
         DELETE FROM {pairs} p USING _decisions d
         WHERE d.kind = '{kind}' AND d.decision = 'reject' AND d.raw_id IS NOT DISTINCT FROM p.{raw_col}
@@ -188,20 +201,27 @@ def decide_sql(con, *, kind: str, residue: str, pairs: str, raw_col: str, name_c
              AND d.name IS NOT DISTINCT FROM r.{name_col} AND {valid_code.replace('{code}', 'd.candidate_id')}
             GROUP BY r.rid
         ),
-        ranked AS (
-            SELECT p.rid, p.pair_id, p.candidate, p.score, p.veto,
-                   count(*) FILTER (WHERE NOT p.veto AND p.score >= {levels.AMBIGUOUS_AT!r}) OVER w AS n_plausible,
-                   max(CASE WHEN NOT p.veto THEN p.score END) OVER w AS best_score
+        flagged AS (
+            SELECT p.rid, p.pair_id, p.candidate, p.score, p.veto, {strong} AS strong, {conflict} AS conflict,
+                   NOT p.veto AND (p.score >= {levels.AMBIGUOUS_AT!r} OR {strong}) AS plausible
             FROM {pairs} p
-            WINDOW w AS (PARTITION BY p.rid)
+        ),
+        ranked AS (
+            SELECT *, count(*) FILTER (WHERE plausible) OVER (PARTITION BY rid) AS n_plausible FROM flagged
         ),
         by_model AS (
             SELECT rid, pair_id, candidate, score, n_plausible,
-                   CASE WHEN n_plausible = 1 AND best_score >= {levels.ACCEPT!r} THEN 'link' ELSE 'review' END AS verdict,
-                   CASE WHEN n_plausible >= 2 THEN 'ambiguous: ' || n_plausible || ' plausible owners'
-                        WHEN best_score < {levels.ACCEPT!r} THEN 'grey band' ELSE '' END AS reason
+                   CASE WHEN n_plausible = 1 AND (strong OR (score >= {levels.ACCEPT!r} AND NOT conflict))
+                        THEN 'link' ELSE 'review' END AS verdict,
+                   CASE WHEN n_plausible >= 2 THEN n_plausible || '个可能的号码主人，不自动比对 (ambiguous)'
+                        WHEN strong THEN '强证据 (strong evidence)'
+                        WHEN score >= {levels.ACCEPT!r} AND conflict
+                        THEN '得分 ' || printf('%.3f', score) || ' 达标，但有矛盾信息且无共同单位、电话、院校或户 (conflict)'
+                        WHEN score < {levels.ACCEPT!r}
+                        THEN '存疑：得分 ' || printf('%.3f', score) || ' 低于 {levels.ACCEPT} (grey band)'
+                        ELSE '' END AS reason
             FROM ranked
-            WHERE NOT veto AND score >= {levels.REVIEW!r} AND n_plausible >= 1
+            WHERE plausible
         )
         SELECT c.rid, 'reviewed' AS verdict, c.candidate, 1.0::DOUBLE AS score,
                'confirmed by ' || coalesce(c.reviewer, '?') || ' on ' || coalesce(c.date, '?') AS reason,
@@ -235,6 +255,7 @@ def occurrences_sql(con: duckdb.DuckDBPyConnection) -> str | None:
             f"coalesce({spec.column}_valid, false) AS id_valid, "
             f"CAST({col(spec.name)} AS VARCHAR) AS name, CAST({col(spec.region)} AS VARCHAR) AS region, "
             f"CAST({col(spec.phone)} AS VARCHAR) AS phone, CAST({employer} AS VARCHAR) AS employer, "
+            f"CAST({col(spec.school)} AS VARCHAR) AS school, CAST({col(spec.household)} AS VARCHAR) AS household, "
             f"CAST({col('source_file')} AS VARCHAR) AS source_file, "
             f"CAST({col('source_line')} AS BIGINT) AS source_line "
             f"FROM asof_{spec.source} WHERE {where}"
@@ -252,6 +273,8 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, occurrences: str) -> None:
                list(DISTINCT region ORDER BY region) FILTER (WHERE region IS NOT NULL) AS regions,
                list(DISTINCT phone ORDER BY phone) FILTER (WHERE phone IS NOT NULL) AS phones,
                list(DISTINCT employer ORDER BY employer) FILTER (WHERE employer IS NOT NULL) AS employers,
+               list(DISTINCT school ORDER BY school) FILTER (WHERE school IS NOT NULL) AS schools,
+               list(DISTINCT household ORDER BY household) FILTER (WHERE household IS NOT NULL) AS households,
                min(struct_pack(source := source, file := source_file, line := source_line)) AS first_seen,
                count(*) AS n_rows
         FROM _p_occ
@@ -277,18 +300,29 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, occurrences: str) -> None:
         SELECT n.rid, v.id AS candidate
         FROM need n JOIN valid_named v ON v.name = n.name AND substr(v.id, 7, 8) = substr(n.raw_id, 7, 8)
     """)
+    # The persons sampled for the weights' u and the name frequencies ride on the same scan as the
+    # candidates' attributes (no extra pass over the occurrences).
+    n_known = con.execute("SELECT count(*) FROM _p_known").fetchall()[0][0]
+    sample = weights.sample_sql("_p_known", n_known) if levels.ESTIMATE_WEIGHTS else \
+        "SELECT code FROM _p_known WHERE false"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _p_usample AS {sample}")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _p_cand_attrs AS
-        WITH wanted AS (SELECT candidate FROM _p_pairs_edit UNION SELECT candidate FROM _p_pairs_fallback)
+        WITH wanted AS (SELECT candidate FROM _p_pairs_edit UNION SELECT candidate FROM _p_pairs_fallback
+                        UNION SELECT code FROM _p_usample)
         SELECT id,
                list(DISTINCT name ORDER BY name) FILTER (WHERE name IS NOT NULL) AS names,
                list(DISTINCT region ORDER BY region) FILTER (WHERE region IS NOT NULL) AS regions,
                list(DISTINCT phone ORDER BY phone) FILTER (WHERE phone IS NOT NULL) AS phones,
-               list(DISTINCT employer ORDER BY employer) FILTER (WHERE employer IS NOT NULL) AS employers
+               list(DISTINCT employer ORDER BY employer) FILTER (WHERE employer IS NOT NULL) AS employers,
+               list(DISTINCT school ORDER BY school) FILTER (WHERE school IS NOT NULL) AS schools,
+               list(DISTINCT household ORDER BY household) FILTER (WHERE household IS NOT NULL) AS households
         FROM _p_occ
         WHERE id_valid AND id IN (SELECT candidate FROM wanted)
         GROUP BY id
     """)
+    n_sample = weights.name_tf_table(con, "_p_usample", "_p_cand_attrs", "_p_name_tf")
+    tf_floor = repr(weights.tf_floor(n_sample))
     # One row per candidate pair with a label column per comparison (levels.PERSON_COMPARISONS).
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _p_pairs AS
@@ -312,7 +346,12 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, occurrences: str) -> None:
                {region_level_sql('r.regions', 'c.regions')} AS l_region,
                {set_level_sql('r.phones', 'c.phones')} AS l_phone,
                {set_level_sql('r.employers', 'c.employers')} AS l_employer,
-               0.0::DOUBLE AS score, false AS veto, ''::VARCHAR AS agreed, ''::VARCHAR AS labels
+               {set_level_sql('r.schools', 'c.schools')} AS l_school,
+               {set_level_sql('r.households', 'c.households')} AS l_household,
+               count(*) FILTER (WHERE p.block = 'id_one_edit') OVER (PARTITION BY p.rid) AS n_edit,
+               coalesce((SELECT max(t.tf) FROM _p_name_tf t WHERE list_contains(c.names, t.name)), {tf_floor}) AS name_tf,
+               0.0::DOUBLE AS score, false AS veto, false AS strong, false AS conflict,
+               ''::VARCHAR AS agreed, ''::VARCHAR AS labels, ''::VARCHAR AS labels_zh
         FROM pairs p JOIN _p_residue r ON r.rid = p.rid LEFT JOIN _p_cand_attrs c ON c.id = p.candidate
     """)
 
@@ -329,6 +368,7 @@ class PersonMatch:
     residue_records: int = 0
     python_name_pairs: int = 0
     step_seconds: dict[str, float] = field(default_factory=dict)
+    weights: list[dict] = field(default_factory=list)   # link_weights rows (matchers.weights)
 
 
 def _empty_outputs(con: duckdb.DuckDBPyConnection) -> None:
@@ -337,6 +377,22 @@ def _empty_outputs(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE OR REPLACE TEMP TABLE _p_review (" + ", ".join(
         f"{c} {'BIGINT' if c == 'source_line' else 'DOUBLE' if c == 'score' else 'VARCHAR'}"
         for c in REVIEW_COLUMNS) + ")")
+
+
+def _name_tf_override(comparisons: tuple[levels.Comparison, ...]) -> dict[tuple[str, str], str]:
+    """The `exact` name weight from the name's own frequency (`name_tf`), kept near the level weight."""
+    exact = next(c for c in comparisons if c.field == "name").level("exact")
+    w = exact.weight
+    return {("name", "exact"): f"coalesce(least(greatest(log2({exact.m!r} / name_tf), {w - levels.TF_DOWN!r}), "
+                               f"{w + levels.TF_UP!r}), {w!r})"}
+
+
+def _edit_zh(edit: str) -> str:
+    """SQL: the ID edit in Chinese ('substitution@15' -> 第15位录错)."""
+    return (f"CASE WHEN {edit} LIKE 'substitution@%' THEN '号码第' || split_part({edit}, '@', 2) || '位录错' "
+            f"WHEN {edit} LIKE 'transposition@%' THEN '号码第' || split_part({edit}, '@', 2) || '、' "
+            f"|| (split_part({edit}, '@', 2)::INT + 1) || '位颠倒' "
+            f"WHEN {edit} = 'two_edits' THEN '号码两位不同' ELSE '号码多位不同' END")
 
 
 def match_persons(con: duckdb.DuckDBPyConnection, decisions: Decisions) -> PersonMatch:
@@ -350,14 +406,27 @@ def match_persons(con: duckdb.DuckDBPyConnection, decisions: Decisions) -> Perso
     _build_pairs(con, occurrences)
     python_pairs = resolve_name_levels(con, "_p_pairs", "name", "c_names", "l_name",
                                        names.compare_person_names, ("exact", "homophone", "fuzzy", "else"))
-    s = score_sql(levels.PERSON_COMPARISONS, levels.PERSON_BLOCKING)
-    con.execute(f"UPDATE _p_pairs SET score = {s['score']}, veto = {s['veto']}, agreed = {s['agreed']}, "
-                f"labels = {s['labels']}")
+    if levels.ESTIMATE_WEIGHTS:
+        u_counts = weights.random_pair_levels(con, "_p_usample", "_p_cand_attrs")
+        estimate = weights.estimate_person_weights(con, "_p_pairs", u_counts)
+    else:
+        estimate = weights.hand_estimate()
+    s = score_sql(estimate.comparisons, estimate.blocking, _name_tf_override(estimate.comparisons))
+    corroborating = [c.field for c in estimate.comparisons if c.corroborates]
+    agrees = " OR ".join(f"l_{f} = 'exact'" for f in corroborating)
+    disagrees = " OR ".join(f"l_{f} = 'else'" for f in corroborating)
+    con.execute(f"""UPDATE _p_pairs SET score = {s['score']}, veto = {s['veto']}, agreed = {s['agreed']},
+                    labels = {s['labels']}, labels_zh = {s['labels_zh']},
+                    strong = block = 'id_one_edit' AND n_edit = 1 AND l_name IN ('exact', 'homophone')
+                             AND (l_employer = 'exact' OR l_phone = 'exact'),
+                    conflict = NOT ({agrees}) AND ({disagrees})""")
     decisions_table(con, decisions)
     decide_sql(con, kind="person", residue="_p_residue", pairs="_p_pairs", raw_col="raw_id", name_col="name",
-               valid_code="regexp_full_match({code}, '" + _ID_PATTERN + "')", out="_p_decided")
+               valid_code="regexp_full_match({code}, '" + _ID_PATTERN + "')", out="_p_decided", rules=True)
 
-    evidence = ("p.block || ' (' || p.edit || '); ' || p.labels || '; p=' || printf('%.4f', p.score)")
+    evidence = ("p.block || ' (' || p.edit || '); ' || p.labels || '; p=' || printf('%.4f', p.score) "
+                "|| CASE WHEN p.strong THEN '; strong evidence (one candidate, name agrees, shared employer/phone)' "
+                "ELSE '' END")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _p_links AS
         SELECT r.raw_id, r.name, d.candidate AS person_id,
@@ -388,7 +457,7 @@ def match_persons(con: duckdb.DuckDBPyConnection, decisions: Decisions) -> Perso
         WHERE r.name IS NULL AND n.n_linked = n.n_named AND n.n_owners = 1
           AND r.raw_id NOT IN (SELECT raw_id FROM _p_links WHERE name IS NULL)
     """)
-    con.execute("""
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _p_review AS
         SELECT 'person' AS kind, r.first_seen.source AS source, r.first_seen.file AS source_file,
                r.first_seen.line AS source_line, r.raw_id AS left_id, r.name AS left_name,
@@ -397,7 +466,9 @@ def match_persons(con: duckdb.DuckDBPyConnection, decisions: Decisions) -> Perso
                d.candidate AS right_id, nullif(array_to_string(c.names, '/'), '') AS right_name,
                nullif(array_to_string(c.regions, ','), '') AS right_region,
                nullif(array_to_string(c.phones, ','), '') AS right_phone,
-               d.score, p.agreed, d.reason || '; ' || p.block || ' (' || p.edit || '); ' || p.labels AS reason
+               d.score, p.agreed,
+               d.reason || '。' || {_edit_zh('p.edit')} || '，' || p.labels_zh || '（' || p.block || ': '
+               || p.edit || '; ' || p.labels || '）' AS reason
         FROM _p_decided d JOIN _p_residue r ON r.rid = d.rid JOIN _p_pairs p ON p.pair_id = d.pair_id
         LEFT JOIN _p_cand_attrs c ON c.id = d.candidate
         WHERE d.verdict = 'review'
@@ -412,7 +483,7 @@ def match_persons(con: duckdb.DuckDBPyConnection, decisions: Decisions) -> Perso
     log.info("persons: %d known valid IDs, %d residue records, %d name pairs compared in Python",
              known, residue, python_pairs)
     return PersonMatch(stats=stats, known_ids=known, residue_records=residue, python_name_pairs=python_pairs,
-                       step_seconds=timings)
+                       step_seconds=timings, weights=estimate.rows)
 
 
 def outcome_stats(con, stage: str, pairs: str, decided: str, links: str, link_rids_sql: str) -> list[dict]:

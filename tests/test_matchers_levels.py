@@ -156,7 +156,8 @@ def decide_labels(candidates: list[dict]) -> tuple[str, int, list[float]]:
     con.execute("CREATE TABLE residue AS SELECT 1::BIGINT AS rid, 'X' AS raw_id, 'N' AS name")
     for i, lab in enumerate(candidates):
         base = {"name": "exact", "id_edit": "one_edit", "birth_date": "exact", "sex": "exact",
-                "region": "same_county", "phone": "null", "employer": "null", **lab}
+                "region": "same_county", "phone": "null", "employer": "null", "school": "null",
+                "household": "null", **lab}
         con.execute(f"INSERT INTO pairs VALUES (?, 1, 'X', 'N', ?, 'id_one_edit', {', '.join('?' * len(FIELDS))}, "
                     "0, false, '', '')", [i + 1, f"C{i}"] + [base[f] for f in FIELDS])
     s = score_sql(levels.PERSON_COMPARISONS, levels.PERSON_BLOCKING)

@@ -156,7 +156,7 @@ def test_ambiguous_two_owner_repair_goes_to_review_and_review_loop(con, tmp_path
     queue = con.execute("SELECT left_id, left_name, right_id, reason, source, source_file, source_line "
                         "FROM review_queue WHERE run_month = ? ORDER BY right_id", [MONTH]).fetchall()
     assert sorted(r[2] for r in queue) == sorted([owner1, owner2])
-    assert all(r[0] == bad and r[1] == "王伟" and r[3].startswith("ambiguous") for r in queue)
+    assert all(r[0] == bad and r[1] == "王伟" and "个可能的号码主人" in r[3] and "(ambiguous)" in r[3] for r in queue)
     assert queue[0][4:] == ("graduates", "graduates.csv", 2)
     assert stats["review_queue"]["person"] == 2
     # lnk view: unresolved → NULL, raw value kept
@@ -214,7 +214,7 @@ def test_grey_band_goes_to_review_with_both_records(con):
     row = con.execute("SELECT left_id, left_name, left_region, left_phone, right_id, right_name, right_region, "
                       "score, agreed, reason FROM review_queue").fetchall()[0]
     assert row[:7] == (bad, "王小明", "152502", "13800000000", A, "王晓明", "150102")
-    assert 0.5 <= row[7] < 0.99 and "name" in row[8] and row[9].startswith("grey band")
+    assert 0.5 <= row[7] < 0.99 and "name" in row[8] and row[9].startswith("存疑") and "(grey band)" in row[9]
 
 
 def test_nameless_ledger_ids_follow_named_records_and_firms_by_applicant_type(con):
@@ -329,7 +329,7 @@ def test_firm_review_loop(con, tmp_path):
     make_asof(con, "social_insurance", [{"id_number": B, "name": "张伟", "employer_uscc": bad, "region_code": "150102"}])
     link_month(con, MONTH)
     queue = con.execute("SELECT kind, left_id, left_name, left_region, right_id, reason FROM review_queue").fetchall()
-    assert queue == [("firm", bad, None, "150102", firm, queue[0][5])] and queue[0][5].startswith("grey band")
+    assert queue == [("firm", bad, None, "150102", firm, queue[0][5])] and queue[0][5].startswith("存疑") and "(grey band)" in queue[0][5]
     decisions = tmp_path / "review_decisions.csv"
     decisions.write_text("kind,raw_id,name,candidate_id,decision,reviewer,date\n"
                          f"firm,{bad},,{firm},confirm,analyst2,2026-11-03\n", encoding="utf-8")
