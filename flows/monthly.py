@@ -129,6 +129,14 @@ def verify(con, month: str) -> dict:
     return verify_month(con, month)
 
 
+@task(cache_policy=NO_CACHE)
+def pay(con, month: str) -> dict:
+    """From list to money (optional sources): confirmations, the payment batch, tracking."""
+    from reports.payments import pay_month
+    _fail_point("pay")
+    return pay_month(con, month)
+
+
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5, retry_condition_fn=retry_only_transient)
 def publish(con, month: str, output: str, run_info: dict) -> str:
     """Write the month folder atomically (transient I/O errors retried)."""
@@ -211,8 +219,11 @@ def monthly_run(month: str, input_dir: str, warehouse: str = str(DEFAULT_WAREHOU
             else:
                 decided = timed("decide", decide, con, month)
             verified = timed("verify", verify, con, month)
-            info = runinfo.build(month, input_dir, warehouse, disabled, loads, timings,
-                                 {"link": link_stats, "decide": decided, "verify": verified},
+            stage_stats = {"link": link_stats, "decide": decided, "verify": verified}
+            from reports.payments import has_sources
+            if has_sources(con):     # only with the optional sources: without them nothing changes
+                stage_stats["pay"] = timed("pay", pay, con, month)
+            info = runinfo.build(month, input_dir, warehouse, disabled, loads, timings, stage_stats,
                                  decisions_file=decisions, partitions=partitions)
             folder = timed("publish", publish, con, month, output, info)
             # Only now do this month's decisions count as listed (a failure before this line

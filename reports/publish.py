@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from . import exports, manifest, notices, parquet_out, report_html, verification_out
+from . import exports, manifest, notices, parquet_out, payments, report_html, verification_out
 from .common import check_month, fsync_dir, fsync_file
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,10 @@ def build_month(con: duckdb.DuckDBPyConnection, month: str, out: Path, run_info:
     notices.write_push(rows, out, month, leagues, catalogue, templates,
                        notices.home_regions(con, month, rows))
     verification_out.write_verification(con, out, month)
+    money_summary = {}
+    if payments.has_sources(con):      # From list to money (optional sources): reports/money.py
+        from . import money
+        money_summary = money.write_money_outputs(con, out, month)
 
     html = report_html.render_report(
         con, month, rows,
@@ -92,6 +96,7 @@ def build_month(con: duckdb.DuckDBPyConnection, month: str, out: Path, run_info:
         "total_amount": f"{total:.2f}",
         "review_queue_rows": review.num_rows,
         "quarantine_rows": quarantine.num_rows,
+        **money_summary,
     }
 
 
