@@ -13,6 +13,22 @@ Noise per ID cell: 1 % one wrong digit (positions 1-17), 0.5 % adjacent transpos
 (positions 1-16) — the generator's kinds; per name cell: 2 % traditional, 1 % homophone of the
 last character, 0.5 % space, 30 % of dotted names another dot (or no dot); per USCC cell:
 0.5 % one wrong character (positions 3-17).
+
+Planted on top (issue 17), so that each kind has enough rows to measure:
+  ID typo + name variant   a row gets one wrong digit in its ID *and* one name variant: 0.6 % of
+                           Han-name rows (homophone of the last character, or traditional
+                           characters where the name has one), 12 % of rows of a dotted
+                           Mongolian name (dot dropped, or written with ・ — the loader makes that
+                           '·'); 30 % of those rows also carry another county (the person moved)
+  decoys                   one row each, in social_insurance with the person's own employer
+                           (persons born 2005-2007, disjoint from the 1965-2004 population):
+    decoy_namesake_one_digit  the bad ID is one edit from the true ID *and* from a namesake's
+                              valid ID (its check-digit repair): two plausible owners
+    decoy_check_digit_repair  the true owner is never seen with a valid ID; recomputing the check
+                              digit lands on a real different person with another name
+    decoy_common_name         the true owner is never seen; the check-digit repair lands on a real
+                              person with the same common name in the same county
+  bench_truth.id_noise holds the decoy kind; any link of a decoy row to someone else is wrong.
 """
 from __future__ import annotations
 
@@ -44,6 +60,14 @@ FIRM_CORE = "华强 宏达 鑫源 草原 蒙辉 金川 北疆 瑞丰 恒通 天�
 FIRM_TRADE = "商贸 建材 牧业 物流 科技 餐饮 煤炭 乳业 电子 农业 机械 能源 酒店 广告 运输".split()
 
 
+COMBO_HAN = 0.006        # share of Han-name rows with an ID typo + a name variant
+COMBO_MONGOL = 0.12      # share of dotted-Mongolian-name rows with an ID typo + a dot variant
+COMBO_MOVED = 0.30       # of those, share whose row carries another county
+DECOY_SHARE = 0.005      # decoy rows per kind, per person (at least 200 each)
+COMMON_NAMES = "王伟 王芳 李娜 张伟 刘洋 张敏 李静 王静 张丽 刘伟 王秀英 李强".split()
+DECOY_KINDS = ("decoy_namesake_one_digit", "decoy_check_digit_repair", "decoy_common_name")
+
+
 def _lit(items) -> str:
     return "[" + ",".join("'" + x + "'" for x in items) + "]"
 
@@ -72,10 +96,11 @@ def _u(key: str, salt: str, seed: int) -> str:
     return f"((hash({key}, '{salt}', {seed}) % 1000003)::DOUBLE / 1000003)"
 
 
-def _id_noise(col: str, key: str, seed: int) -> tuple[str, str]:
-    """(kind expr, written expr) for an ID cell."""
+def _id_noise(col: str, key: str, seed: int, force: str | None = None) -> tuple[str, str]:
+    """(kind expr, written expr) for an ID cell; `force` (SQL, not NULL) plants a one-digit typo."""
     u = _u(key, col + "k", seed)
-    kind = f"CASE WHEN {u} < 0.01 THEN 'id_typo_digit' WHEN {u} < 0.015 THEN 'id_transposed' END"
+    forced = f"WHEN {force} IS NOT NULL THEN 'id_typo_digit' " if force else ""
+    kind = f"CASE {forced}WHEN {u} < 0.01 THEN 'id_typo_digit' WHEN {u} < 0.015 THEN 'id_transposed' END"
     p = f"(1 + hash({key}, '{col}p', {seed}) % 17)::INT"
     p16 = f"(1 + hash({key}, '{col}p', {seed}) % 16)::INT"
     d = f"((ascii(substr({col}, {p}, 1)) - 48 + 1 + hash({key}, '{col}d', {seed}) % 9) % 10)::VARCHAR"
@@ -87,9 +112,21 @@ def _id_noise(col: str, key: str, seed: int) -> tuple[str, str]:
     return kind, written
 
 
-def _name_noise(col: str, key: str, seed: int) -> tuple[str, str]:
+def _combo(col: str, key: str, seed: int) -> str:
+    """SQL: the name variant planted together with an ID typo on this row (NULL = none)."""
+    u = _u(key, col + "c", seed)
+    pick = f"hash({key}, '{col}cp', {seed}) % 2"
+    return (f"CASE WHEN contains({col}, '·') AND {u} < {COMBO_MONGOL!r} "
+            f"THEN CASE WHEN {pick} = 0 THEN 'name_mongol_no_dot' ELSE 'name_mongol_other_dot' END "
+            f"WHEN NOT contains({col}, '·') AND {u} < {COMBO_HAN!r} THEN CASE "
+            f"WHEN {pick} = 0 AND contains('{''.join(HOMO)}', right({col}, 1)) THEN 'name_homophone' "
+            f"WHEN {pick} = 1 AND regexp_matches({col}, '[{''.join(TRAD)}]') THEN 'name_traditional' END END")
+
+
+def _name_noise(col: str, key: str, seed: int, force: str | None = None) -> tuple[str, str]:
+    """(kind expr, loaded expr) for a name cell; `force` (SQL) plants that variant when not NULL."""
     u = _u(key, col + "k", seed)
-    kind = (f"CASE WHEN contains({col}, '·') AND {u} < 0.3 THEN 'name_dot_variant' "
+    kind = (f"CASE {f'WHEN {force} IS NOT NULL THEN {force} ' if force else ''}WHEN contains({col}, '·') AND {u} < 0.3 THEN 'name_dot_variant' "
             f"WHEN {u} >= 0.3 AND {u} < 0.32 THEN 'name_traditional' "
             f"WHEN {u} >= 0.32 AND {u} < 0.33 AND contains('{''.join(HOMO)}', right({col}, 1)) THEN 'name_homophone' "
             f"WHEN {u} >= 0.33 AND {u} < 0.335 THEN 'name_space' END")
@@ -102,6 +139,8 @@ def _name_noise(col: str, key: str, seed: int) -> tuple[str, str]:
                                    || translate(right({col}, 1), '{''.join(HOMO)}', '{''.join(HOMO.values())}')
         WHEN 'name_space' THEN left({col}, 1) || ' ' || substr({col}, 2)
         WHEN 'name_dot_variant' THEN {dv}
+        WHEN 'name_mongol_no_dot' THEN replace({col}, '·', '')
+        WHEN 'name_mongol_other_dot' THEN replace({col}, '·', '・')
         ELSE {col} END"""
     # the loader removes spaces and unifies dots to '·' (but keeps "no dot")
     loaded = f"regexp_replace(regexp_replace({written}, '\\s+', '', 'g'), '[•・.．]', '·', 'g')"
@@ -118,8 +157,13 @@ def _uscc_noise(col: str, key: str, seed: int) -> tuple[str, str]:
     return kind, written
 
 
-def build(con: duckdb.DuckDBPyConnection, scale: float = 0.01, seed: int = 7, si_rows_per_person: int = 4) -> dict:
-    """Create asof_<source> tables and bench_truth in `con`. Returns row counts."""
+def build(con: duckdb.DuckDBPyConnection, scale: float = 0.01, seed: int = 7, si_rows_per_person: int = 4,
+          noise_seed: int | None = None) -> dict:
+    """Create asof_<source> tables and bench_truth in `con`. Returns row counts.
+    `seed` draws the persons, firms, decoys and who appears in which source; `noise_seed`
+    (default `seed`) draws the noise of each row: another noise_seed is another month of the
+    same population."""
+    ns = seed if noise_seed is None else noise_seed
     n_persons = max(200, int(5_000_000 * scale))
     n_firms = max(20, n_persons // 20)
     regions = _lit(REGIONS)
@@ -174,16 +218,31 @@ def build(con: duckdb.DuckDBPyConnection, scale: float = 0.01, seed: int = 7, si
         FROM coded ORDER BY uscc, fidx
     """)
     # ---------------- sources ----------------
-    idk, idw = _id_noise("p.id", "k", seed)
-    nk, nw = _name_noise("p.name", "k", seed)
-    uk, uw = _uscc_noise("f.uscc", "k", seed)
+    _plant_decoys(con, n_persons, n_firms, seed)
+    idk, idw = _id_noise("p.id", "k", ns)              # subsidy ledger (no names)
+    cidk, cidw = _id_noise("p.id", "k", ns, force="p.combo")
+    nk, nw = _name_noise("p.name", "k", ns, force="p.combo")
+    uk, uw = _uscc_noise("f.uscc", "k", ns)
+    moved = (f"CASE WHEN p.combo IS NOT NULL AND {_u('k', 'mv', ns)} < {COMBO_MOVED!r} "
+             f"THEN ({regions})[(1 + hash(k, 'mv2', {ns}) % {len(REGIONS)})::BIGINT] ELSE p.region_code END")
+
+    def with_combo(rows_sql: str) -> str:
+        return f"(SELECT q.*, {_combo('q.name', 'q.k', ns)} AS combo FROM ({rows_sql}) q)"
+
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE bench_si AS
         SELECT k, p.pidx, p.id AS true_id, p.name AS true_name, f.uscc AS true_uscc,
-               {idk} AS id_noise, {idw} AS id_number, {nk} AS name_noise, {nw} AS name,
-               {uk} AS uscc_noise, {uw} AS employer_uscc, p.region_code
-        FROM (SELECT row_number() OVER () AS k, p.* FROM bench_persons p, range({si_rows_per_person}) r(j)) p
+               {cidk} AS id_noise, {cidw} AS id_number, {nk} AS name_noise, {nw} AS name,
+               {uk} AS uscc_noise, {uw} AS employer_uscc, {moved} AS region_code
+        FROM {with_combo(f"SELECT row_number() OVER () AS k, p.* FROM bench_persons p, range({si_rows_per_person}) r(j)")} p
         JOIN bench_firms f ON f.fidx = p.fidx
+    """)
+    # decoy rows: the bad ID in a social-insurance row of the person's own employer
+    con.execute("""
+        INSERT INTO bench_si
+        SELECT 50000000000 + row_number() OVER (ORDER BY kind, i) AS k, NULL, d.p_id, d.p_name, f.uscc,
+               d.kind, d.bad_id, 'none', d.p_name, NULL, f.uscc, d.p_region
+        FROM bench_decoys d JOIN bench_firms f ON f.fidx = d.p_fidx
     """)
     con.execute(f"""
         CREATE OR REPLACE TABLE asof_social_insurance AS
@@ -195,24 +254,24 @@ def build(con: duckdb.DuckDBPyConnection, scale: float = 0.01, seed: int = 7, si
     """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE bench_grad AS
-        SELECT k, p.id AS true_id, p.name AS true_name, {idk} AS id_noise, {idw} AS id_number,
-               {nk} AS name_noise, {nw} AS name, p.region_code, p.phone
-        FROM (SELECT row_number() OVER () + 10000000000 AS k, * FROM bench_persons
-              WHERE {_u('pidx', 'g', seed)} < 0.05) p
+        SELECT k, p.id AS true_id, p.name AS true_name, {cidk} AS id_noise, {cidw} AS id_number,
+               {nk} AS name_noise, {nw} AS name, {moved} AS region_code, p.phone
+        FROM {with_combo(f"SELECT row_number() OVER () + 10000000000 AS k, * FROM bench_persons "
+                         f"WHERE {_u('pidx', 'g', seed)} < 0.05")} p
     """)
     con.execute(f"""
         CREATE OR REPLACE TABLE asof_graduates AS
         SELECT id_number, {_id_valid('id_number')} AS id_number_valid, name, region_code, phone,
                DATE '2026-10-01' AS extract_month, 'graduates.csv' AS source_file, k AS source_line FROM bench_grad
     """)
-    fk, fw = _firm_name_noise("f.name", "k", seed)
+    fk, fw = _firm_name_noise("f.name", "k", ns)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE bench_hf AS
-        SELECT k, p.id AS true_id, p.name AS true_name, f.uscc AS true_uscc, {idk} AS id_noise, {idw} AS id_number,
+        SELECT k, p.id AS true_id, p.name AS true_name, f.uscc AS true_uscc, {cidk} AS id_noise, {cidw} AS id_number,
                {nk} AS name_noise, {nw} AS name, {uk} AS uscc_noise, {uw} AS employer_uscc,
                {fk} AS firm_name_noise, {fw} AS employer_name, f.region_code
-        FROM (SELECT row_number() OVER () + 20000000000 AS k, * FROM bench_persons
-              WHERE {_u('pidx', 'h', seed)} < 0.10) p JOIN bench_firms f ON f.fidx = p.fidx
+        FROM {with_combo(f"SELECT row_number() OVER () + 20000000000 AS k, * FROM bench_persons "
+                         f"WHERE {_u('pidx', 'h', seed)} < 0.10")} p JOIN bench_firms f ON f.fidx = p.fidx
     """)
     con.execute(f"""
         CREATE OR REPLACE TABLE asof_hiring_filing AS
@@ -260,9 +319,74 @@ def build(con: duckdb.DuckDBPyConnection, scale: float = 0.01, seed: int = 7, si
                coalesce(id_noise, 'none'), 'no_name' FROM bench_ledger
     """)
     counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in
-              ("bench_persons", "bench_firms", "asof_social_insurance", "asof_graduates", "asof_hiring_filing",
+              ("bench_persons", "bench_firms", "bench_decoys", "asof_social_insurance", "asof_graduates", "asof_hiring_filing",
                "asof_subsidy_ledger", "bench_truth")}
     return counts
+
+
+def _given_name(h: str, seed: int) -> str:
+    """SQL: a Han name from the weighted pools for hash expression `h` (as bench_persons)."""
+    return (f"substr('{SURNAMES}', (1 + {h} % {len(SURNAMES)})::INT, 1) "
+            f"|| substr('{GIVEN}', (1 + ({h} // 1000) % {len(GIVEN)})::INT, 1) "
+            f"|| CASE WHEN ({h} // 1000000) % 3 > 0 "
+            f"THEN substr('{GIVEN}', (1 + ({h} // 10000000) % {len(GIVEN)})::INT, 1) ELSE '' END")
+
+
+def _plant_decoys(con: duckdb.DuckDBPyConnection, n_persons: int, n_firms: int, seed: int) -> None:
+    """bench_decoys(kind, i, p_id, bad_id, q_id, p_name, q_name, p_region, q_region, p_fidx, q_fidx)
+    and the persons they need in bench_persons (see the module docstring). The bad ID has one wrong
+    digit at positions 9-17; q_id is its check-digit repair (one edit away, another person)."""
+    n = max(200, int(n_persons * DECOY_SHARE))
+    regions = _lit(REGIONS)
+    kinds = ", ".join(f"('{k}')" for k in DECOY_KINDS)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE bench_decoys AS
+        WITH d AS (
+            SELECT v.kind, t.i, (hash(t.i, v.kind, 'dn', {seed}) >> 2)::BIGINT AS h,
+                   ({regions})[(1 + hash(t.i, v.kind, 'dr', {seed}) % {len(REGIONS)})::BIGINT] AS p_region,
+                   strftime(DATE '2005-01-01' + (hash(t.i, v.kind, 'db', {seed}) % 1000)::INT, '%Y%m%d') AS birth,
+                   lpad((hash(t.i, v.kind, 'ds', {seed}) % 1000)::VARCHAR, 3, '0') AS seq,
+                   (9 + hash(t.i, v.kind, 'dp', {seed}) % 9)::INT AS pos
+            FROM (VALUES {kinds}) v(kind), range({n}) t(i)
+        ), p AS (
+            SELECT *, p17 || {_id_check('p17')} AS p_id
+            FROM (SELECT *, p_region || birth || seq AS p17 FROM d)
+        ), b AS (
+            SELECT *, left(p_id, pos - 1)
+                      || ((ascii(substr(p_id, pos, 1)) - 48 + 1 + hash(i, kind, 'dd', {seed}) % 9) % 10)::VARCHAR
+                      || substr(p_id, pos + 1) AS bad_id
+            FROM p
+        ), named AS (
+            SELECT *, CASE kind WHEN 'decoy_common_name'
+                                THEN ({_lit(COMMON_NAMES)})[1 + h % {len(COMMON_NAMES)}]
+                                ELSE {_given_name('h', seed)} END AS p_name,
+                   {_given_name(f"(hash(i, kind, 'dq', {seed}) >> 2)::BIGINT", seed)} AS other_name
+            FROM b
+        )
+        SELECT kind, i, p_id, bad_id, left(bad_id, 17) || {_id_check('left(bad_id, 17)')} AS q_id, p_name,
+               CASE kind WHEN 'decoy_check_digit_repair'
+                         THEN CASE WHEN other_name = p_name THEN other_name || '德' ELSE other_name END
+                         ELSE p_name END AS q_name,
+               p_region,
+               CASE kind WHEN 'decoy_common_name' THEN p_region
+                         ELSE ({regions})[(1 + hash(i, kind, 'dqr', {seed}) % {len(REGIONS)})::BIGINT] END AS q_region,
+               (1 + hash(i, kind, 'df', {seed}) % {n_firms})::BIGINT AS p_fidx,
+               (1 + hash(i, kind, 'dqf', {seed}) % {n_firms})::BIGINT AS q_fidx,
+               CASE WHEN {_u('i', 'dph', seed)} < 0.6 THEN '1' || (3 + hash(i, kind, 'dp1', {seed}) % 7)::VARCHAR
+                    || lpad((hash(i, kind, 'dp2', {seed}) % 1000000000)::VARCHAR, 9, '0') END AS p_phone,
+               CASE WHEN {_u('i', 'dqph', seed)} < 0.6 THEN '1' || (3 + hash(i, kind, 'dq1', {seed}) % 7)::VARCHAR
+                    || lpad((hash(i, kind, 'dq2', {seed}) % 1000000000)::VARCHAR, 9, '0') END AS q_phone
+        FROM named
+    """)
+    # the other person (every kind) and, for the namesake kind, the true owner too: seen valid
+    con.execute(f"""
+        INSERT INTO bench_persons (pidx, id, region_code, name, phone, fidx)
+        SELECT {n_persons} + 1000000 + row_number() OVER (ORDER BY kind, i), q_id, q_region, q_name, q_phone, q_fidx
+        FROM bench_decoys
+        UNION ALL
+        SELECT {n_persons} + 2000000 + row_number() OVER (ORDER BY kind, i), p_id, p_region, p_name, p_phone, p_fidx
+        FROM bench_decoys WHERE kind = 'decoy_namesake_one_digit'
+    """)
 
 
 def _league_map() -> str:

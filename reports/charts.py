@@ -79,6 +79,44 @@ def hbar_chart(
     return "".join(out)
 
 
+def weights_chart(items: list[tuple[str, object, object, object]], *, width: int = 1080) -> str:
+    """Match weights (bits, may be negative): per (label, hand-set, estimated, used) three thin
+    bars from a zero line; a missing value draws no bar."""
+    if not items:
+        return empty_chart()
+    series = [("手工设定", PALETTE[7]), ("本月估计", PALETTE[1]), ("实际使用", PALETTE[0])]
+    vals = [_num(v) for _, *vs in items for v in vs if v is not None] + [0.0]
+    lo, hi = min(vals), max(vals)
+    label_w, right_w, bar_h, top = 200, 20, 6, 30
+    row_h = 3 * bar_h + 8
+    plot_w = width - label_w - right_w
+    span = (hi - lo) or 1.0
+    x0 = label_w + plot_w * (0 - lo) / span
+    height = top + len(items) * row_h + 24
+    out = [f'<svg role="img" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+           f'font-family="{FONT}" font-size="12">']
+    for i, (name, color) in enumerate(series):
+        out.append(f'<rect x="{label_w + i * 120}" y="6" width="12" height="12" rx="2" fill="{color}"/>'
+                   f'<text x="{label_w + i * 120 + 18}" y="17" fill="#333">{escape(name)}</text>')
+    out.append(f'<line x1="{_r(x0)}" y1="{top - 4}" x2="{_r(x0)}" y2="{height - 20}" stroke="#999"/>')
+    for j, (label, *vs) in enumerate(items):
+        y = top + j * row_h
+        out.append(f'<text x="{label_w - 8}" y="{_r(y + 1.5 * bar_h + 4)}" text-anchor="end" fill="#333">'
+                   f"{escape(str(label))}</text>")
+        for k, ((name, color), v) in enumerate(zip(series, vs)):
+            if v is None:
+                continue
+            x1 = label_w + plot_w * (_num(v) - lo) / span
+            out.append(f'<rect x="{_r(min(x0, x1))}" y="{y + k * bar_h}" width="{_r(max(abs(x1 - x0), 1))}" '
+                       f'height="{bar_h - 1}" fill="{color}"><title>{escape(str(label))} · {escape(name)}: '
+                       f"{_num(v):+.2f}</title></rect>")
+    out.append(f'<text x="{_r(x0)}" y="{height - 6}" text-anchor="middle" fill="#777">0</text>'
+               f'<text x="{label_w}" y="{height - 6}" fill="#777">{lo:+.1f}</text>'
+               f'<text x="{width - right_w}" y="{height - 6}" text-anchor="end" fill="#777">{hi:+.1f} 位</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
 def stacked_hbar_chart(
     categories: list[str],
     series: list[tuple[str, dict[str, object]]],

@@ -360,7 +360,23 @@ def _matching(con, month, rows) -> str:
     if order:
         html += '<div class="chart">' + charts.hbar_chart(
             [(MATCH_METHODS.get(m, m or "（空）"), counts[m]) for m in order], color=charts.PALETTE[2]) + "</div>"
-    return html
+    return html + _match_weights(con, month)
+
+
+@_safe
+def _match_weights(con, month) -> str:
+    """匹配权重: the person comparison weights of this run (hand-set, estimated, used; matchers.weights)."""
+    from matchers import weights
+    rows = weights.chart_data(con, month)
+    if not rows:
+        return ""
+    html = "<h3>匹配权重（本月数据估计，单位：位）</h3>" + '<div class="chart">' + charts.weights_chart(
+        [(r["label"], r["weight_hand"], r["weight_est"], r["weight_used"]) for r in rows]) + "</div>"
+    drift = weights.drift_from_previous(con, month)
+    if drift is not None:
+        html += f'<p class="note">与上一运行月 {_e(drift[0])} 相比，实际使用权重最大变化 {drift[1]:.2f} 位。</p>'
+    return html + ('<p class="note">每项比对的权重 = log2(m/u)：u 取自已知人员的随机配对，m 与先验由候选对的 EM 估计，'
+                   "以手工设定值为先验并限定在其上下范围内（超出即按边界使用）。</p>")
 
 
 def _beneficiaries(rows, catalogue) -> str:

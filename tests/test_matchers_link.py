@@ -217,6 +217,51 @@ def test_grey_band_goes_to_review_with_both_records(con):
     assert 0.5 <= row[7] < 0.99 and "name" in row[8] and row[9].startswith("存疑") and "(grey band)" in row[9]
 
 
+F1 = firm_id("91150102MA0N2XQ41")
+F2 = firm_id("91150203MA0K7PL9X")
+
+
+def _with_employers(con, people: list[tuple[str, str, str, str]], records: list[dict]) -> None:
+    """social_insurance rows: (id, name, region, employer) per person, then the bad records."""
+    make_asof(con, "social_insurance",
+              [{"id_number": i, "name": n, "region_code": r, "employer_uscc": f} for i, n, r, f in people]
+              + records)
+    make_asof(con, "graduates", [])
+
+
+def test_typo_and_homophone_in_another_county_link_on_a_shared_employer(con):
+    # issue 17: 陈晓红 / 陈小红, ID one substitution apart (position 15), region differs: the only
+    # one-edit candidate, a homophone name and the same employer are strong evidence
+    bad = typo(A, 14)
+    _with_employers(con, [(A, "陈晓红", "150102", F1), (B, "张伟", "150102", F2)],
+                    [{"id_number": bad, "name": "陈小红", "region_code": "152502", "employer_uscc": F1}])
+    link_month(con, MONTH)
+    assert links(con).get((bad, "陈小红"), (None,))[0] == A
+    evidence = con.execute("SELECT evidence FROM person_links WHERE raw_id = ?", [bad]).fetchall()[0][0]
+    assert "strong evidence" in evidence
+
+
+def test_a_shared_employer_never_overrides_a_second_owner(con):
+    bad, owner1, owner2 = _two_owner_typo()
+    _with_employers(con, [(owner1, "王伟", "150102", F1), (owner2, "王伟", "150102", F2)],
+                    [{"id_number": bad, "name": "王伟", "region_code": "150102", "employer_uscc": F1}])
+    link_month(con, MONTH)
+    assert links(con) == {}
+    reasons = [r[0] for r in con.execute("SELECT reason FROM review_queue").fetchall()]
+    assert len(reasons) == 2 and all("(ambiguous)" in r for r in reasons)
+
+
+def test_an_exact_name_with_a_conflicting_employer_goes_to_review(con):
+    # 张伟 one digit off with another employer than every one B was seen with, and nothing shared
+    bad = typo(B, 15)
+    _with_employers(con, [(B, "张伟", "150102", F1)],
+                    [{"id_number": bad, "name": "张伟", "region_code": "150102", "employer_uscc": F2}])
+    link_month(con, MONTH)
+    assert links(con) == {}
+    reason = con.execute("SELECT reason FROM review_queue").fetchall()[0][0]
+    assert "(conflict)" in reason and "单位不同" in reason
+
+
 def test_nameless_ledger_ids_follow_named_records_and_firms_by_applicant_type(con):
     bad = typo(A, 11)
     firm = firm_id("91150102MA0N2XQ41")
