@@ -221,7 +221,7 @@ def monthly_run(month: str, input_dir: str, warehouse: str = str(DEFAULT_WAREHOU
             verified = timed("verify", verify, con, month)
             stage_stats = {"link": link_stats, "decide": decided, "verify": verified}
             from reports.payments import has_sources
-            if has_sources(con):     # only with the optional sources: without them nothing changes
+            if has_sources(con, month):     # only with the optional sources: without them nothing changes
                 stage_stats["pay"] = timed("pay", pay, con, month)
             info = runinfo.build(month, input_dir, warehouse, disabled, loads, timings, stage_stats,
                                  decisions_file=decisions, partitions=partitions)

@@ -5,6 +5,8 @@ is written, and the month folder is what it always was.
   payments/<league>/      发放批次 xlsx + csv, 待补录 csv      (reports/payments.py)
   tracking.parquet        every listed decision's state        (reports/tracking.py)
   push/<league>/reminders.csv   再次告知 for 超期未确认, once
+  调度表_<YYYY-MM>.xlsx   the regional progress table              (reports/takeup.py)
+  exports/<league>/核查报告_<YYYY-MM>.docx                          (reports/verification_docx.py)
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from . import payments, tracking
-from .common import POLICIES, UNASSIGNED_LEAGUE, league_name, neutralise, policy_name, table_exists
+from .common import LEAGUES, POLICIES, UNASSIGNED_LEAGUE, league_name, neutralise, policy_name, table_exists
 from .notices import channel_for
 from .parquet_out import write_parquet
 
@@ -76,4 +78,11 @@ def write_money_outputs(con: duckdb.DuckDBPyConnection, out: Path, month: str) -
     due = reminders(con, month)
     write_reminders(due, out)
     summary["reminders"] = len(due)
+    from .takeup import takeup_rows, write_dispatch_xlsx
+    write_dispatch_xlsx(takeup_rows(con, month), out / f"调度表_{month}.xlsx", month)
+    from .verification_docx import write_verification_docx
+    leagues = sorted(set(LEAGUES) | {r[0] for r in con.execute(
+        "SELECT DISTINCT coalesce(league_code, '150000') FROM verification_findings WHERE run_month = ?",
+        [month]).fetchall()} if table_exists(con, "verification_findings") else set(LEAGUES))
+    summary["verification_reports"] = len(write_verification_docx(con, out, month, leagues))
     return summary

@@ -136,9 +136,15 @@ DECISION_FIELDS = ("decision_key, listing_month, notice_id, policy_code, benefic
 ORDER = "league_code, policy_code, region_code, beneficiary_id, person_id_number, period_start, decision_key"
 
 
-def has_sources(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether either optional source was ever loaded: without them a run is what it was."""
-    return any(table_exists(con, f"stg_{s}") for s in OPTIONAL_SOURCES)
+def has_sources(con: duckdb.DuckDBPyConnection, month: str) -> bool:
+    """Whether either optional source holds rows of an extract up to `month` (the loader keeps an
+    empty table for a source that never came): without them a run is what it always was."""
+    for s in OPTIONAL_SOURCES:
+        if table_exists(con, f"stg_{s}") and con.execute(
+                f"SELECT count(*) FROM stg_{s} WHERE extract_month <= ?",
+                [month_first_day(month)]).fetchall()[0][0]:
+            return True
+    return False
 
 
 def _execute(con, sql: str, params: dict):

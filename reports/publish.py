@@ -79,7 +79,7 @@ def build_month(con: duckdb.DuckDBPyConnection, month: str, out: Path, run_info:
                        notices.home_regions(con, month, rows))
     verification_out.write_verification(con, out, month)
     money_summary = {}
-    if payments.has_sources(con):      # From list to money (optional sources): reports/money.py
+    if payments.has_sources(con, month):      # From list to money (optional sources): reports/money.py
         from . import money
         money_summary = money.write_money_outputs(con, out, month)
 

@@ -640,6 +640,18 @@ def _calendar_warning(parameters: dict | None) -> str:
 # ---------------------------------------------------------------- end calendar warning
 
 
+# ---------------------------------------------------------------- 落实率 (issue 18)
+# Only with the optional sources (confirmations, cards): without them the page is unchanged.
+def _takeup_section(con, month, bodies: dict) -> list[tuple[str, str]]:
+    if not (table_exists(con, "payment_tracking") and _q(
+            con, f"SELECT count(*) FROM payment_tracking WHERE run_month = '{check_month(month)}'")[0][0]):
+        return []
+    from .takeup import report_section
+    bodies["takeup"] = _safe(report_section)(con, month)
+    return [("takeup", "附、落实率（名单→确认→发放）")]
+# ---------------------------------------------------------------- end 落实率
+
+
 # ---------------------------------------------------------------- page
 def render_report(
     con: duckdb.DuckDBPyConnection,
@@ -685,9 +697,10 @@ def render_report(
         "trend": _trend(con, month),
         "about": _about(ctx),
     }
-    nav = "".join(f'<a href="#{k}">{_e(t)}</a>' for k, t in SECTION_TITLES)
+    titles = SECTION_TITLES + _takeup_section(con, month, bodies)
+    nav = "".join(f'<a href="#{k}">{_e(t)}</a>' for k, t in titles)
     sections = "".join(
-        f'<section id="{k}"><h2>{_e(t)}</h2>{bodies[k]}</section>' for k, t in SECTION_TITLES)
+        f'<section id="{k}"><h2>{_e(t)}</h2>{bodies[k]}</section>' for k, t in titles)
     y, m = month.split("-")
     return (
         "<!DOCTYPE html>\n"
