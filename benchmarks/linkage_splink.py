@@ -1,15 +1,18 @@
 """The person-ID repair task side by side: matchers.persons vs Splink (DuckDB backend).
 
-    python -m venv /tmp/bench-venv && /tmp/bench-venv/bin/pip install splink   # never in the project venv
-    .venv/bin/python -m benchmarks.linkage_splink --synth-scale 0.05 --bench-python /tmp/bench-venv/bin/python
+    pip install -c constraints.txt -e '.[bench]'      # Splink 5 is in the bench extra (make bench)
+    .venv/bin/python -m benchmarks.linkage_splink --synth-scale 0.02 --json benchmarks/results/linkage_splink.json
+    # --bench-python PY runs Splink under another interpreter (a throwaway venv); '' skips it
 
 Task: every distinct (bad citizen ID, name) record of the own corrupted set
-(benchmarks/linkage_synth.py) is to be linked to its person among the valid IDs seen in any
-source. Both systems get the same left records (bad ID, name as loaded, birth date and sex from
-the ID, county, phone) and the same right records (each valid ID with its most frequent name,
-county and phone). Splink runs in its own venv as a subprocess (this file in `--worker` mode):
+(benchmarks/linkage_synth.py, with its planted "ID typo + name variant" rows and decoys) is to be
+linked to its person among the valid IDs seen in any source. Both systems get the same left
+records (bad ID, name as loaded, birth date and sex from the ID, county, phone, employer) and the
+same right records (each valid ID with its most frequent name, county, phone and employer).
+Splink runs as a subprocess (this file in `--worker` mode; its wall time includes start-up):
   blocking  substr(id,1,9) | substr(id,10,9) | name + birth   (the usual "half the ID" blocks)
-  compare   id Damerau-Levenshtein ≤1/≤2, name Jaro-Winkler ≥.9/≥.7, birth, sex, county, phone
+  compare   id Damerau-Levenshtein ≤1/≤2, name Jaro-Winkler ≥.9/≥.7, birth, sex, county, phone,
+            employer
   training  λ from name+birth, u by random sampling, m by EM on two blocks
   decide    best candidate per left record with match probability ≥ 0.99
 matchers: the production path (one-edit candidate generation + levels.py + bands); links only.
@@ -58,6 +61,7 @@ def splink_worker(work: Path) -> None:
             cl.ExactMatch("sex"),
             cl.ExactMatch("region"),
             cl.ExactMatch("phone"),
+            cl.ExactMatch("employer"),
         ],
         retain_intermediate_calculation_columns=False,
     )
@@ -115,50 +119,54 @@ def run(scale: float, seed: int, bench_python: str | None) -> dict:
         CREATE TEMP TABLE left_records AS
         SELECT row_number() OVER (ORDER BY raw_id, name NULLS FIRST) AS unique_id, raw_id AS id_number, name,
                substr(raw_id, 7, 8) AS birth, CASE WHEN substr(raw_id, 17, 1) IN ('1','3','5','7','9') THEN 'm' ELSE 'f' END AS sex,
-               regions[1] AS region, phones[1] AS phone
+               regions[1] AS region, phones[1] AS phone, employers[1] AS employer
         FROM _p_residue""")
     con.execute("""
         CREATE TEMP TABLE right_records AS
         SELECT row_number() OVER (ORDER BY id) + 100000000000 AS unique_id, id AS id_number, mode(name) AS name,
                substr(id, 7, 8) AS birth, CASE WHEN substr(id, 17, 1) IN ('1','3','5','7','9') THEN 'm' ELSE 'f' END AS sex,
-               mode(region) AS region, min(phone) AS phone
+               mode(region) AS region, min(phone) AS phone, mode(employer) AS employer
         FROM _p_occ WHERE id_valid GROUP BY id""")
     con.execute(f"COPY left_records TO '{work / 'left.parquet'}' (FORMAT parquet)")
     con.execute(f"COPY right_records TO '{work / 'right.parquet'}' (FORMAT parquet)")
 
-    # truth per left record: the true ID of the rows that carry (bad ID, name)
+    # truth per left record: the true ID of the rows that carry (bad ID, name), and its corruption
+    # kind (as linkage_accuracy.by_corruption: ID noise [+ name noise], or the decoy kind)
     con.execute("""
         CREATE TEMP TABLE left_truth AS
-        WITH rows AS (
-            SELECT s.id_number AS raw_id, s.name, t.truth FROM asof_social_insurance s
-            JOIN bench_truth t ON t.source = 'social_insurance' AND t.col = 'id_number' AND t.source_line = s.source_line
+        WITH t AS (
+            SELECT *, CASE WHEN id_noise LIKE 'decoy%' OR name_noise IN ('none', 'no_name') THEN id_noise
+                           ELSE id_noise || '+' || name_noise END AS corruption
+            FROM bench_truth WHERE kind = 'person'
+        ), rows AS (
+            SELECT s.id_number AS raw_id, s.name, t.truth, t.corruption FROM asof_social_insurance s
+            JOIN t ON t.source = 'social_insurance' AND t.col = 'id_number' AND t.source_line = s.source_line
             UNION ALL
-            SELECT s.id_number, s.name, t.truth FROM asof_graduates s
-            JOIN bench_truth t ON t.source = 'graduates' AND t.col = 'id_number' AND t.source_line = s.source_line
+            SELECT s.id_number, s.name, t.truth, t.corruption FROM asof_graduates s
+            JOIN t ON t.source = 'graduates' AND t.col = 'id_number' AND t.source_line = s.source_line
             UNION ALL
-            SELECT s.id_number, s.name, t.truth FROM asof_hiring_filing s
-            JOIN bench_truth t ON t.source = 'hiring_filing' AND t.col = 'id_number' AND t.source_line = s.source_line
+            SELECT s.id_number, s.name, t.truth, t.corruption FROM asof_hiring_filing s
+            JOIN t ON t.source = 'hiring_filing' AND t.col = 'id_number' AND t.source_line = s.source_line
             UNION ALL
-            SELECT s.beneficiary_id_number, NULL, t.truth FROM asof_subsidy_ledger s
-            JOIN bench_truth t ON t.source = 'subsidy_ledger' AND t.col = 'beneficiary_id_number'
-                               AND t.source_line = s.source_line
+            SELECT s.beneficiary_id_number, NULL, t.truth, t.corruption FROM asof_subsidy_ledger s
+            JOIN t ON t.source = 'subsidy_ledger' AND t.col = 'beneficiary_id_number'
+                   AND t.source_line = s.source_line
         )
         SELECT l.unique_id, l.id_number AS raw_id, l.name, any_value(r.truth) AS truth,
-               any_value(r.truth) IN (SELECT code FROM _p_known) AS repairable
+               any_value(r.truth) IN (SELECT code FROM _p_known) AS repairable,
+               min(r.corruption) AS corruption
         FROM left_records l JOIN rows r ON r.raw_id = l.id_number AND r.name IS NOT DISTINCT FROM l.name
         GROUP BY ALL""")
-    con.execute(f"CREATE TEMP TABLE ours_links AS SELECT raw_id, name, person_id FROM {ours.links}")
-    o = con.execute("""
-        SELECT count(*) FILTER (WHERE o.person_id IS NOT NULL), count(*) FILTER (WHERE o.person_id = t.truth),
-               count(*) FILTER (WHERE t.repairable)
-        FROM left_truth t LEFT JOIN ours_links o ON o.raw_id = t.raw_id AND o.name IS NOT DISTINCT FROM t.name
-    """).fetchall()[0]
+    con.execute(f"""CREATE TEMP TABLE ours_best AS
+                    SELECT t.unique_id AS left_id, o.person_id FROM {ours.links} o
+                    JOIN left_records t ON t.id_number = o.raw_id AND t.name IS NOT DISTINCT FROM o.name""")
     n_left = con.execute("SELECT count(*) FROM left_records").fetchall()[0][0]
     n_right = con.execute("SELECT count(*) FROM right_records").fetchall()[0][0]
     result = {
         "data": f"own corrupted set (benchmarks/linkage_synth.py), scale {scale}, seed {seed}",
+        "task": "link each distinct (bad citizen ID, name) record to a valid ID; record-level figures",
         "left_records_bad_ids": n_left, "right_records_valid_ids": n_right,
-        "matchers": {"seconds": round(ours_seconds, 2), **_prf(o[1], o[0], o[2])},
+        "matchers": {"seconds": round(ours_seconds, 2), **_scores(con, "ours_best")},
     }
 
     if bench_python:
@@ -167,7 +175,7 @@ def run(scale: float, seed: int, bench_python: str | None) -> dict:
                               capture_output=True, text=True)
         wall = time.perf_counter() - t1
         if proc.returncode != 0:
-            result["splink"] = {"error": proc.stderr[-3000:]}
+            result["splink"] = {"python": bench_python, "error": proc.stderr[-3000:]}
         else:
             timing = json.loads((work / "splink_timing.json").read_text())
             con.execute(f"""
@@ -177,22 +185,38 @@ def run(scale: float, seed: int, bench_python: str | None) -> dict:
                 JOIN right_records r ON r.unique_id = p.right_id
                 WHERE p.match_probability >= {ACCEPT}
                 QUALIFY row_number() OVER (PARTITION BY p.left_id ORDER BY p.match_probability DESC, r.id_number) = 1""")
-            s = con.execute("""
-                SELECT count(*) FILTER (WHERE s.person_id IS NOT NULL), count(*) FILTER (WHERE s.person_id = t.truth),
-                       count(*) FILTER (WHERE t.repairable)
-                FROM left_truth t LEFT JOIN splink_best s ON s.left_id = t.unique_id""").fetchall()[0]
-            result["splink"] = {"seconds_wall_subprocess": round(wall, 2), **timing, **_prf(s[1], s[0], s[2])}
+            result["splink"] = {"python": bench_python, "seconds": round(wall, 2), **timing,
+                                **_scores(con, "splink_best")}
     result["work_dir"] = str(work)
     return result
+
+
+def _scores(con, best: str) -> dict:
+    """Overall precision / recall / F1 / wrong links, wrong links on records whose ID cannot be
+    repaired (true owner never seen valid), and per corruption kind."""
+    o = con.execute(f"""
+        SELECT count(*) FILTER (WHERE s.person_id IS NOT NULL), count(*) FILTER (WHERE s.person_id = t.truth),
+               count(*) FILTER (WHERE t.repairable),
+               count(*) FILTER (WHERE NOT t.repairable), count(*) FILTER (WHERE NOT t.repairable AND s.person_id IS NOT NULL)
+        FROM left_truth t LEFT JOIN {best} s ON s.left_id = t.unique_id""").fetchall()[0]
+    kinds = con.execute(f"""
+        SELECT t.corruption, count(*), count(*) FILTER (WHERE t.repairable),
+               count(s.person_id), count(*) FILTER (WHERE s.person_id = t.truth),
+               count(*) FILTER (WHERE s.person_id <> t.truth)
+        FROM left_truth t LEFT JOIN {best} s ON s.left_id = t.unique_id GROUP BY ALL ORDER BY ALL""").fetchall()
+    return {**_prf(o[1], o[0], o[2]), "unrepairable_records": o[3], "unrepairable_linked_wrongly": o[4],
+            "by_corruption": {k: {"records": n, "repairable": rep, "linked": lk, "correct": c, "wrong": w,
+                                  "recall": round(c / rep, 5) if rep else None}
+                              for k, n, rep, lk, c, w in kinds}}
 
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description="matchers vs Splink on the person-ID repair task")
     ap.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
-    ap.add_argument("--synth-scale", type=float, default=0.05)
+    ap.add_argument("--synth-scale", type=float, default=0.02)
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--bench-python", default="/tmp/bench-venv/bin/python",
-                    help="python of the venv that has splink (empty = skip Splink)")
+    ap.add_argument("--bench-python", default=sys.executable,
+                    help="python that has splink (default: this one, with the bench extra; '' = skip Splink)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     if args.worker:

@@ -371,7 +371,8 @@ def _match_weights(con, month) -> str:
     if not rows:
         return ""
     html = "<h3>匹配权重（本月数据估计，单位：位）</h3>" + '<div class="chart">' + charts.weights_chart(
-        [(r["label"], r["weight_hand"], r["weight_est"], r["weight_used"]) for r in rows]) + "</div>"
+        [(("先验：" if r["comparison"] == "prior" else "") + r["label"], r["weight_hand"], r["weight_est"],
+          r["weight_used"]) for r in rows]) + "</div>"
     drift = weights.drift_from_previous(con, month)
     if drift is not None:
         html += f'<p class="note">与上一运行月 {_e(drift[0])} 相比，实际使用权重最大变化 {drift[1]:.2f} 位。</p>'
