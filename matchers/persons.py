@@ -333,6 +333,14 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, occurrences: str) -> None:
             SELECT f.rid, f.candidate, 'name_birthdate' AS block,
                    CASE WHEN hamming(r.raw_id, f.candidate) = 2 THEN 'two_edits' ELSE 'else' END AS edit
             FROM _p_pairs_fallback f JOIN _p_residue r ON r.rid = f.rid
+        ),
+        -- the candidate's most frequent name among the sampled persons (equi-join on each name)
+        cand_tf AS (
+            SELECT x.id, max(t.tf) AS tf
+            FROM (SELECT id, unnest(names) AS name FROM _p_cand_attrs
+                  WHERE id IN (SELECT candidate FROM _p_pairs_edit UNION SELECT candidate FROM _p_pairs_fallback)) x
+            JOIN _p_name_tf t ON t.name = x.name
+            GROUP BY x.id
         )
         SELECT row_number() OVER (ORDER BY p.rid, p.candidate) AS pair_id, p.rid, r.raw_id, r.name, p.candidate,
                p.block, p.edit, c.names AS c_names,
@@ -349,10 +357,11 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, occurrences: str) -> None:
                {set_level_sql('r.schools', 'c.schools')} AS l_school,
                {set_level_sql('r.households', 'c.households')} AS l_household,
                count(*) FILTER (WHERE p.block = 'id_one_edit') OVER (PARTITION BY p.rid) AS n_edit,
-               coalesce((SELECT max(t.tf) FROM _p_name_tf t WHERE list_contains(c.names, t.name)), {tf_floor}) AS name_tf,
+               coalesce(ct.tf, {tf_floor}) AS name_tf,
                0.0::DOUBLE AS score, false AS veto, false AS strong, false AS conflict,
                ''::VARCHAR AS agreed, ''::VARCHAR AS labels, ''::VARCHAR AS labels_zh
         FROM pairs p JOIN _p_residue r ON r.rid = p.rid LEFT JOIN _p_cand_attrs c ON c.id = p.candidate
+        LEFT JOIN cand_tf ct ON ct.id = p.candidate
     """)
 
 
