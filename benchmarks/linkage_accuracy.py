@@ -145,7 +145,7 @@ def report(con) -> dict:
                             GROUP BY ALL HAVING count(DISTINCT truth) > 1)""").fetchall()[0][0]
     methods = con.execute("SELECT kind, coalesce(method, 'unlinked'), count(*) FROM eval_rows "
                           "WHERE NOT valid_written AND written IS NOT NULL GROUP BY ALL ORDER BY ALL").fetchall()
-    out["by_corruption"], out["targets_issue17"] = by_corruption(con)
+    out["by_corruption"], out["targets_issue17"], out["by_corruption_source"] = by_corruption(con)
     out["valid_ids_changed"] = changed
     out["valid_written_ids_not_equal_truth"] = valid_not_truth   # loader normalisation, not linkage
     out["linked_values_standing_for_several_true_ids"] = merged
@@ -157,7 +157,7 @@ COMBO_KINDS = ("id_typo_digit+name_homophone", "id_typo_digit+name_traditional",
                "id_typo_digit+name_mongol_no_dot", "id_typo_digit+name_mongol_other_dot")
 
 
-def by_corruption(con) -> tuple[list[dict], dict]:
+def by_corruption(con) -> tuple[list[dict], dict, list[dict]]:
     """Person-ID rows with a bad written ID per corruption kind (ID noise [+ name noise] or the
     decoy kind), and the issue-17 targets."""
     review = "false"
@@ -184,6 +184,17 @@ def by_corruption(con) -> tuple[list[dict], dict]:
                     "precision": round(correct / linked, 5) if linked else None,
                     "recall": round(correct / rep, 5) if rep else None})
     got = {r["corruption"]: r for r in out}
+    by_source = con.execute(f"""
+        WITH e AS (
+            SELECT e.*, CASE WHEN e.id_noise LIKE 'decoy%' OR e.name_noise IN ('none', 'no_name') THEN e.id_noise
+                             ELSE e.id_noise || '+' || e.name_noise END AS corruption
+            FROM eval_rows e WHERE e.kind = 'person' AND NOT e.valid_written AND e.written IS NOT NULL
+        )
+        SELECT corruption, source, count(*), count(pred), count(*) FILTER (WHERE pred = truth),
+               count(*) FILTER (WHERE pred <> truth), count(*) FILTER (WHERE pred IS NULL AND {review})
+        FROM e WHERE corruption LIKE '%+%' OR corruption LIKE 'decoy%' GROUP BY ALL ORDER BY ALL""").fetchall()
+    out_source = [{"corruption": k, "source": src, "rows": n, "linked": lk, "correct": c, "wrong": w, "review": rv}
+                  for k, src, n, lk, c, w, rv in by_source]
     targets = {}
     for kind in COMBO_KINDS:
         r = got.get(kind)
@@ -193,7 +204,7 @@ def by_corruption(con) -> tuple[list[dict], dict]:
     for kind, r in got.items():
         if kind.startswith("decoy"):
             targets[kind] = {"wrong": r["wrong"], "pass": r["wrong"] == 0}
-    return out, targets
+    return out, targets, out_source
 
 
 def run_own(scale: float, seed: int, db: str, reuse: bool = False) -> dict:

@@ -19,7 +19,8 @@ Planted on top (issue 17), so that each kind has enough rows to measure:
                            Han-name rows (homophone of the last character, or traditional
                            characters where the name has one), 12 % of rows of a dotted
                            Mongolian name (dot dropped, or written with ・ — the loader makes that
-                           '·'); 30 % of those rows also carry another county (the person moved)
+                           '·'); 30 % of those rows also carry another county (the person moved).
+                           Graduates rows (no employer) get them at 8 % / 50 %.
   decoys                   one row each, in social_insurance with the person's own employer
                            (persons born 2005-2007, disjoint from the 1965-2004 population):
     decoy_namesake_one_digit  the bad ID is one edit from the true ID *and* from a namesake's
@@ -63,6 +64,9 @@ FIRM_TRADE = "商贸 建材 牧业 物流 科技 餐饮 煤炭 乳业 电子 农
 COMBO_HAN = 0.006        # share of Han-name rows with an ID typo + a name variant
 COMBO_MONGOL = 0.12      # share of dotted-Mongolian-name rows with an ID typo + a dot variant
 COMBO_MOVED = 0.30       # of those, share whose row carries another county
+# graduates rows carry no employer (a phone on 60 %): the case without the strongest evidence,
+# planted more often so that it can be measured on its own (by_corruption_source)
+COMBO_GRAD_HAN, COMBO_GRAD_MONGOL = 0.08, 0.5
 DECOY_SHARE = 0.005      # decoy rows per kind, per person (at least 200 each)
 COMMON_NAMES = "王伟 王芳 李娜 张伟 刘洋 张敏 李静 王静 张丽 刘伟 王秀英 李强".split()
 DECOY_KINDS = ("decoy_namesake_one_digit", "decoy_check_digit_repair", "decoy_common_name")
@@ -112,13 +116,13 @@ def _id_noise(col: str, key: str, seed: int, force: str | None = None) -> tuple[
     return kind, written
 
 
-def _combo(col: str, key: str, seed: int) -> str:
+def _combo(col: str, key: str, seed: int, han: float = COMBO_HAN, mongol: float = COMBO_MONGOL) -> str:
     """SQL: the name variant planted together with an ID typo on this row (NULL = none)."""
     u = _u(key, col + "c", seed)
     pick = f"hash({key}, '{col}cp', {seed}) % 2"
-    return (f"CASE WHEN contains({col}, '·') AND {u} < {COMBO_MONGOL!r} "
+    return (f"CASE WHEN contains({col}, '·') AND {u} < {mongol!r} "
             f"THEN CASE WHEN {pick} = 0 THEN 'name_mongol_no_dot' ELSE 'name_mongol_other_dot' END "
-            f"WHEN NOT contains({col}, '·') AND {u} < {COMBO_HAN!r} THEN CASE "
+            f"WHEN NOT contains({col}, '·') AND {u} < {han!r} THEN CASE "
             f"WHEN {pick} = 0 AND contains('{''.join(HOMO)}', right({col}, 1)) THEN 'name_homophone' "
             f"WHEN {pick} = 1 AND regexp_matches({col}, '[{''.join(TRAD)}]') THEN 'name_traditional' END END")
 
@@ -226,8 +230,8 @@ def build(con: duckdb.DuckDBPyConnection, scale: float = 0.01, seed: int = 7, si
     moved = (f"CASE WHEN p.combo IS NOT NULL AND {_u('k', 'mv', ns)} < {COMBO_MOVED!r} "
              f"THEN ({regions})[(1 + hash(k, 'mv2', {ns}) % {len(REGIONS)})::BIGINT] ELSE p.region_code END")
 
-    def with_combo(rows_sql: str) -> str:
-        return f"(SELECT q.*, {_combo('q.name', 'q.k', ns)} AS combo FROM ({rows_sql}) q)"
+    def with_combo(rows_sql: str, **rates) -> str:
+        return f"(SELECT q.*, {_combo('q.name', 'q.k', ns, **rates)} AS combo FROM ({rows_sql}) q)"
 
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE bench_si AS
@@ -257,7 +261,7 @@ def build(con: duckdb.DuckDBPyConnection, scale: float = 0.01, seed: int = 7, si
         SELECT k, p.id AS true_id, p.name AS true_name, {cidk} AS id_noise, {cidw} AS id_number,
                {nk} AS name_noise, {nw} AS name, {moved} AS region_code, p.phone
         FROM {with_combo(f"SELECT row_number() OVER () + 10000000000 AS k, * FROM bench_persons "
-                         f"WHERE {_u('pidx', 'g', seed)} < 0.05")} p
+                         f"WHERE {_u('pidx', 'g', seed)} < 0.05", han=COMBO_GRAD_HAN, mongol=COMBO_GRAD_MONGOL)} p
     """)
     con.execute(f"""
         CREATE OR REPLACE TABLE asof_graduates AS

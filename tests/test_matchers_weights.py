@@ -14,7 +14,7 @@ from matchers.link import link_month
 
 MONTHS = ("2026-10", "2026-11", "2026-12")
 SCALE = 0.004            # 20,000 persons, ~100,000 rows per month
-STABLE_BITS = 0.5        # measured 0.19 (seed 7); at scale 0.01: 0.24, 0.16
+STABLE_BITS = 0.5        # measured 0.16, 0.15 bits (seed 7); benchmarks/linkage_weights.py at scale 0.02
 
 
 @pytest.fixture(scope="module")
