@@ -105,7 +105,7 @@ def money_run(tmp_path_factory, prefect_harness):
                 "办理状态": "已申请", "经办渠道": "窗口申领", "行政区划代码": row.region_code})
     _csv(inc05 / "subsidy_ledger.csv", header, data + [[rec[h] for h in header]])
     monthly_run(month="2025-05", input_dir=str(inc05), warehouse=str(wh), output=str(out))
-    return {"wh": wh, "out": out, "people": people, "firms": firms, "elig": elig, "accounts": accounts}
+    return {"wh": wh, "out": out, "people": people, "firms": firms, "elig": elig, "accounts": accounts, "inc05": inc05}
 
 
 def _q(wh, sql, *params):
@@ -299,3 +299,15 @@ def test_verification_report_docx_renders_in_libreoffice(money_run, tmp_path):
     finally:
         con.close()
     assert (tmp_path / "exports" / doc.parent.name / doc.name).read_bytes() == doc.read_bytes()
+
+
+def test_rerun_with_the_optional_sources_is_byte_identical(money_run, tmp_path):
+    from conftest import copy_warehouse
+    from flows.monthly import monthly_run
+    from test_flows import data_hashes
+    wh2 = copy_warehouse(money_run["wh"], tmp_path)
+    folder = monthly_run(month="2025-05", input_dir=str(money_run["inc05"]), warehouse=str(wh2),
+                         output=str(tmp_path / "out"))
+    again, first = data_hashes(Path(folder)), data_hashes(money_run["out"] / "2025-05")
+    assert any(k.startswith("payments/") for k in first) and "tracking.parquet" in first
+    assert again == first

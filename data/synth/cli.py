@@ -16,13 +16,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--formats", default="mixed", choices=["mixed", "csv", "xlsx", "parquet"],
                         help="mixed (default) varies format and encoding per source and month")
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--payments", action="store_true",
+                        help="also plant confirmations and social security cards (From list to money) with their truth")
     parser.add_argument("--json", action="store_true", help="print the full summary as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
     from .generate import generate
 
-    s = generate(args.months, args.scale, args.seed, args.out, formats=args.formats, threads=args.threads)
+    s = generate(args.months, args.scale, args.seed, args.out, formats=args.formats, threads=args.threads,
+                 payments=getattr(args, "payments", False))
     if args.json:
         print(json.dumps(s, ensure_ascii=False, indent=1, default=str))
     else:

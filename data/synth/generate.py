@@ -71,8 +71,10 @@ def _file_plan(source: str, mi: int, formats: str, seed: int) -> tuple[str, str]
 
 
 def generate(months, scale, seed: int, out: Path, formats: str = "mixed",
-             noise: NZ.NoiseConfig | None = None, threads: int | None = None) -> dict:
+             noise: NZ.NoiseConfig | None = None, threads: int | None = None, payments: bool = False) -> dict:
     """Generate ``OUT/incoming/<month>/<source>.<ext>`` and ``OUT/truth/*.parquet``.
+    ``payments``: also the optional sources confirmations and social_security_cards, with their
+    truth (plant_payments.py); off by default, so the committed sample is unchanged.
 
     Returns a summary dict (rows per file, timings, scenario counts)."""
     t0 = time.time()
@@ -181,6 +183,9 @@ def generate(months, scale, seed: int, out: Path, formats: str = "mixed",
     man = {k: v for k, v in summary.items() if k != "timings"}
     man["files"] = [{k: v for k, v in f.items() if k != "seconds"} for f in files]
     (truth / "manifest.json").write_text(json.dumps(man, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
+    if payments:
+        from .plant_payments import plant_payments
+        summary["payments"] = plant_payments(out, months, seed)
     return summary
 
 
