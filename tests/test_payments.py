@@ -103,7 +103,17 @@ def money_run(tmp_path_factory, prefect_harness):
                 "申领主体证件号码": firms[3], "受益人员身份证号": row.person_id_number,
                 "补贴所属期": row.period_start.replace("-", ""), "补贴金额": str(row.amount), "申请日期": "2025-05-07",
                 "办理状态": "已申请", "经办渠道": "窗口申领", "行政区划代码": row.region_code})
-    _csv(inc05 / "subsidy_ledger.csv", header, data + [[rec[h] for h in header]])
+    # firm 0, batched in April, is paid through the ledger on the 20th working day after its
+    # confirmation (2025-04-08 → 2025-05-08: Sunday 04-27 is a 调休 working day, 05-01..05 are not)
+    paid = elig[elig.beneficiary_id == firms[0]].iloc[0]
+    rec_paid = dict.fromkeys(header)
+    rec_paid.update({"业务流水号": "ZB-TEST-0002", "政策代码": "hiring_social_insurance", "申领主体类型": "单位",
+                     "申领主体证件号码": firms[0], "受益人员身份证号": paid.person_id_number,
+                     "补贴所属期": paid.period_start.replace("-", ""), "补贴金额": str(paid.amount),
+                     "申请日期": "2025-04-28", "受理日期": "2025-04-29", "审核日期": "2025-04-30",
+                     "拨付日期": "2025-05-08", "办理状态": "已拨付", "经办渠道": "直补快办",
+                     "行政区划代码": paid.region_code})
+    _csv(inc05 / "subsidy_ledger.csv", header, data + [[rec[h] for h in header], [rec_paid[h] for h in header]])
     monthly_run(month="2025-05", input_dir=str(inc05), warehouse=str(wh), output=str(out))
     return {"wh": wh, "out": out, "people": people, "firms": firms, "elig": elig, "accounts": accounts, "inc05": inc05}
 
@@ -204,6 +214,8 @@ def test_tracking_states_reminder_once_and_findings(money_run):
     may = may[may.listing_month == "2025-03"].set_index("beneficiary_id")
     # confirmed 2025-04-08, 20 working days later is 2025-05-09 (May Day holidays): overdue by 05-31
     assert may.loc[people["card_ok"], "state"] == "超期未发放"
+    paid = may.loc[firms[0]]
+    assert paid.state == "已发放" and paid.workdays_to_payment == 20 and paid.paid_within_deadline
     findings = _q(money_run["wh"], "SELECT beneficiary_id_number FROM verification_findings "
                                    "WHERE run_month = '2025-05' AND check_code = 'overdue_unpaid_confirmed'")
     assert people["card_ok"] in {f[0] for f in findings}
