@@ -15,10 +15,14 @@ Steps — set-based in DuckDB; Python only for the names that are not equal as s
   5. compare      one label column `l_<field>` per levels.PERSON_COMPARISONS; names equal as
                   sent are `exact` in SQL, the rest go through names.compare_person_names
   6. score        Fellegi–Sunter: prior(block) + Σ log2(m/u) -> match probability (SQL
-                  rendered from levels.py)
+                  rendered from levels.py), with the m/u/priors estimated from this month's data
+                  (matchers.weights, bounded by levels.py's values; `exact` names weighted by
+                  their frequency) -> link_weights
   7. decide       analyst decisions first (reject → pair dropped for good; confirm → `reviewed`),
-                  then the bands: one plausible candidate ≥ ACCEPT links; grey band or two
-                  plausible owners → review queue; nothing plausible → unlinked
+                  then the bands: one plausible candidate ≥ ACCEPT (and no conflict), or the only
+                  one-edit candidate with an agreeing name and a shared employer/phone (strong
+                  evidence), links; grey band, conflict or two plausible owners → review queue;
+                  nothing plausible → unlinked
   8. nameless     a record without a name (subsidy ledger) takes the link of a named record with
                   the same bad ID, when all of those point to the same person
 Outputs: temp tables _p_links, _p_review and the link_stats rows.
