@@ -29,6 +29,9 @@ OVERDUE_STAGES = [
     ("超期未发放", "确认申领后超过20个工作日未发放"),
 ]
 OVERDUE_CHECK = "overdue_unpaid_confirmed"
+# Checks whose Chinese name reports/common.py CHECK_NAMES lacks (a check with no finding has no
+# check_name row to fall back on): the body shows Chinese labels only.
+EXTRA_CHECK_NAMES = {"listed_above_payable": "已列入金额高于应补金额", OVERDUE_CHECK: "确认后超期未发放（超过20个工作日）"}
 
 
 def _findings(con, month: str, league: str) -> list[dict]:
@@ -40,10 +43,12 @@ def _findings(con, month: str, league: str) -> list[dict]:
         amount = "l.ledger_amount"
     if table_exists(con, "payment_tracking"):
         # 超期未发放 names a listed decision, not an application: its listed amount is at risk
-        join += (" LEFT JOIN (SELECT person_id_number, policy_code, sum(amount) AS decision_amount FROM payment_tracking "
-                 "WHERE run_month = $run_month AND state = '超期未发放' GROUP BY ALL) t "
-                 f"ON f.check_code = '{OVERDUE_CHECK}' AND t.person_id_number = f.beneficiary_id_number "
-                 "AND t.policy_code = f.policy_code")
+        # the finding's facts start with the decision's listing month and notice (reports/tracking.py)
+        join += (" LEFT JOIN (SELECT person_id_number, policy_code, amount AS decision_amount, "
+                 "'名单月份' || listing_month || '；告知编号' || notice_id || '；' AS facts_prefix FROM payment_tracking "
+                 "WHERE run_month = $run_month AND state = '超期未发放') t "
+                 f"ON f.check_code = '{OVERDUE_CHECK}' AND t.person_id_number IS NOT DISTINCT FROM f.beneficiary_id_number "
+                 "AND t.policy_code = f.policy_code AND starts_with(f.facts, t.facts_prefix)")
         amount = f"coalesce({amount}, t.decision_amount)"
     cur = con.execute(f"""
         SELECT f.check_code, f.check_name, f.application_id, f.policy_code, f.beneficiary_id_number, f.region_code,
@@ -87,7 +92,10 @@ def _table(doc, headers: list[str], rows: list[list], widths_cm: list[float] | N
         for i, v in enumerate(r):
             cells[i].text = ""
             cells[i].paragraphs[0].add_run("" if v is None else str(v)).font.size = Pt(9.5)
-    if widths_cm:
+    if widths_cm:            # LibreOffice lays a table out by its grid columns, Word by the cells
+        t.autofit = False
+        for i, w in enumerate(widths_cm):
+            t.columns[i].width = Cm(w)
         for row in t.rows:
             for i, w in enumerate(widths_cm):
                 row.cells[i].width = Cm(w)
@@ -133,7 +141,8 @@ def build_document(con: duckdb.DuckDBPyConnection, month: str, league: str):
         per[f["check_code"]][0] += 1
         per[f["check_code"]][1] += Decimal(f["amount"] or 0)
     names = {f["check_code"]: f["check_name"] for f in findings}
-    rows = [[CHECK_NAMES.get(c) or names.get(c) or c, per[c][0], _money(per[c][1])] for c in check_codes(per)]
+    label = {**EXTRA_CHECK_NAMES, **names, **CHECK_NAMES}
+    rows = [[label.get(c, c), per[c][0], _money(per[c][1])] for c in check_codes(per)]
     rows.append(["合计", sum(v[0] for v in per.values()), _money(sum((v[1] for v in per.values()), Decimal("0")))])
     _table(doc, ["核查项目", "发现数（件）", "涉及金额（元）"], rows, [9.0, 3.0, 4.5])
     doc.add_paragraph("涉及金额：发现所指台账记录的补贴金额；“确认后超期未发放”为名单列入金额。")
@@ -141,9 +150,9 @@ def build_document(con: duckdb.DuckDBPyConnection, month: str, league: str):
     doc.add_heading("二、超期情况（按环节）", level=1)
     tracked = _tracking_overdue(con, month, league)
     rows = []
-    for code, label in OVERDUE_STAGES:
+    for code, stage in OVERDUE_STAGES:
         n, a = tracked.get(code) or tuple(per.get(code, (0, Decimal("0"))))
-        rows.append([label, n, _money(a)])
+        rows.append([stage, n, _money(a)])
     _table(doc, ["环节", "件数", "金额（元）"], rows, [9.0, 3.0, 4.5])
 
     doc.add_heading("三、联合核查抽样企业", level=1)
@@ -171,10 +180,10 @@ def build_document(con: duckdb.DuckDBPyConnection, month: str, league: str):
     doc.add_heading("附件：核查发现明细", level=1)
     if findings:
         _table(doc, ["序号", "核查项目", "政策", "受益人证件号码", "业务流水号", "行政区划", "涉及金额（元）", "核查事实"],
-               [[i, CHECK_NAMES.get(f["check_code"]) or f["check_name"], policy_name(f["policy_code"]),
+               [[i, label.get(f["check_code"], f["check_name"]), policy_name(f["policy_code"]),
                  f["beneficiary_id_number"], f["application_id"], f["region_code"],
                  _money(f["amount"]) if f["amount"] is not None else "", f["facts"]]
-                for i, f in enumerate(findings, start=1)], [1.0, 3.6, 3.2, 4.0, 3.0, 1.8, 2.2, 6.6])
+                for i, f in enumerate(findings, start=1)], [1.0, 3.2, 3.0, 4.0, 2.6, 1.6, 2.2, 7.8])
     else:
         doc.add_paragraph("本月无核查发现。")
     return doc, {"findings": len(findings), "sampled_firms": len(sample)}
