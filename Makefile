@@ -9,7 +9,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: run test install browser bench clean fuzz deploy
+.PHONY: run test install browser bench clean fuzz deploy cases-e2e
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ deploy: $(STAMP)
 # Contract corpus with thousands of hypothesis examples (tests/contract/contract_profile.py).
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/contract
+
+# Every policy case as real month folders through loader, gate, as-of views and matchers
+# (the suite runs the cases marked `e2e: suite`).
+cases-e2e: $(STAMP)
+	ZHIBU_CASES_E2E=all $(BIN)/python -m pytest tests/test_policies_cases_e2e.py
 
 bench: $(STAMP)
 	$(BIN)/pip install -q -c constraints.txt -e '.[bench]'

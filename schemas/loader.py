@@ -399,10 +399,11 @@ def mark_superseded(con, src: Source, month: str) -> None:
             other_months AS (SELECT hash({key}) AS h FROM stg_{src.name} WHERE extract_month <> $m{near}),
             shared AS (SELECT DISTINCT h FROM other_months SEMI JOIN this_month USING (h)),
             versions AS (SELECT rowid AS rid, {key}, extract_month FROM stg_{src.name}
-                         WHERE true{near} AND hash({key}) IN (SELECT h FROM shared)),
-            repeated AS (SELECT {key} FROM versions GROUP BY ALL HAVING count(*) > 1)
+                         WHERE true{near} AND hash({key}) IN (SELECT h FROM shared))
+            -- every version of a shared key, NULL key parts included (a 灵活就业 contribution has
+            -- no employer): PARTITION BY groups NULLs, where a join USING the key would drop them
             SELECT rid, lead(extract_month) OVER (PARTITION BY {key} ORDER BY extract_month) AS next_month
-            FROM versions SEMI JOIN repeated USING ({key})
+            FROM versions
         ) n
         WHERE s.rowid = n.rid AND s.superseded_in IS DISTINCT FROM n.next_month""", {"m": month_start(month)})
 

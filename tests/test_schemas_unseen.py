@@ -247,3 +247,26 @@ def test_gb18030_names_with_the_katakana_separator_dot_load(wh, tmp_path):
     write_csv(folder / "employment_registration.csv", rows, encoding="gb18030")
     load_month(wh, "2026-10", folder, disabled=only("employment_registration"))
     assert wh.execute("SELECT name FROM stg_employment_registration").fetchall() == [("巴特尔·朝鲁",)]
+
+
+def test_a_flexible_workers_corrected_contribution_supersedes_the_first_version(wh, tmp_path):
+    """A 灵活就业 contribution has no employer: the key (ID, employer, type, month) holds a NULL,
+    and the later month's correction must still supersede the first version (it was counted
+    twice, found by the policy cases run end to end)."""
+    header = [c.header for c in SOURCES["social_insurance"].columns]
+    pid = person_id("15010219910101161")
+
+    def row(amount, credited):
+        values = {"id_number": pid, "name": "王建国", "insured_type": "灵活就业人员", "insurance_type": "310",
+                  "contribution_month": "2026-09", "contribution_base": "4000.00", "employer_amount": "0.00",
+                  "individual_amount": amount, "credited_date": credited, "region_code": "150102"}
+        return [values.get(c.name, "") for c in SOURCES["social_insurance"].columns]
+    for month, amount, credited in (("2026-09", "200.00", "2026-09-15"), ("2026-10", "100.00", "2026-10-18")):
+        folder = tmp_path / month
+        folder.mkdir()
+        with open(folder / "social_insurance.csv", "w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh).writerows([header, row(amount, credited)])
+        load_month(wh, month, folder, disabled=only("social_insurance"))
+    got = wh.execute("SELECT strftime(extract_month, '%Y-%m'), individual_amount, strftime(superseded_in, '%Y-%m') "
+                     "FROM stg_social_insurance ORDER BY extract_month").fetchall()
+    assert got == [("2026-09", Decimal("200.00"), "2026-10"), ("2026-10", Decimal("100.00"), None)]
