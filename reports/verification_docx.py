@@ -78,27 +78,28 @@ def _tracking_overdue(con, month: str, league: str) -> dict[str, tuple[int, Deci
 
 
 def _table(doc, headers: list[str], rows: list[list], widths_cm: list[float] | None = None):
+    """A grid table: bold header, one row per list; `widths_cm` fixes the column widths
+    (LibreOffice lays a table out by its grid columns, Word by the cells: both are set)."""
     from docx.shared import Cm, Pt
     t = doc.add_table(rows=1, cols=len(headers))
     t.style = "Table Grid"
-    for i, h in enumerate(headers):
-        cell = t.rows[0].cells[i]
-        cell.text = ""
-        run = cell.paragraphs[0].add_run(h)
-        run.bold = True
-        run.font.size = Pt(10)
-    for r in rows:
-        cells = t.add_row().cells
-        for i, v in enumerate(r):
-            cells[i].text = ""
-            cells[i].paragraphs[0].add_run("" if v is None else str(v)).font.size = Pt(9.5)
-    if widths_cm:            # LibreOffice lays a table out by its grid columns, Word by the cells
+    widths = [Cm(w) for w in widths_cm] if widths_cm else None
+    if widths:
         t.autofit = False
-        for i, w in enumerate(widths_cm):
-            t.columns[i].width = Cm(w)
-        for row in t.rows:
-            for i, w in enumerate(widths_cm):
-                row.cells[i].width = Cm(w)
+        for i, w in enumerate(widths):
+            t.columns[i].width = w
+
+    def fill(cells, values, bold=False, size=9.5):
+        for i, v in enumerate(values):
+            run = cells[i].paragraphs[0].add_run("" if v is None else str(v))
+            run.bold = bold
+            run.font.size = Pt(size)
+            if widths:
+                cells[i].width = widths[i]
+
+    fill(t.rows[0].cells, headers, bold=True, size=10)
+    for r in rows:
+        fill(t.add_row().cells, r)
     return t
 
 
