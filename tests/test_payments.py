@@ -323,3 +323,18 @@ def test_rerun_with_the_optional_sources_is_byte_identical(money_run, tmp_path):
     again, first = data_hashes(Path(folder)), data_hashes(money_run["out"] / "2025-05")
     assert any(k.startswith("payments/") for k in first) and "tracking.parquet" in first
     assert again == first
+
+
+@pytest.mark.parametrize("stage", ["pay", "publish"])
+def test_interrupted_then_rerun_gives_the_same_batch(money_run, tmp_path, stage, monkeypatch):
+    from conftest import copy_warehouse
+    from flows.monthly import monthly_run
+    from test_flows import data_hashes
+    wh2 = copy_warehouse(money_run["wh"], tmp_path)
+    monkeypatch.setenv("ZHIBU_FAIL_AT", stage)
+    with pytest.raises(Exception, match=f"injected failure at stage {stage}"):
+        monthly_run(month="2025-05", input_dir=str(money_run["inc05"]), warehouse=str(wh2), output=str(tmp_path / "out"))
+    monkeypatch.delenv("ZHIBU_FAIL_AT")
+    folder = monthly_run(month="2025-05", input_dir=str(money_run["inc05"]), warehouse=str(wh2),
+                         output=str(tmp_path / "out"))
+    assert data_hashes(Path(folder)) == data_hashes(money_run["out"] / "2025-05")
