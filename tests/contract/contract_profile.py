@@ -21,5 +21,8 @@ settings.register_profile("fuzz", max_examples=3000, derandomize=False, **_COMMO
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "default")
 settings.load_profile(PROFILE)
 
-# examples per test: (single month, sequence of 2-3 months)
+# examples per test: (single month, sequence of 2-3 months); ZHIBU_FUZZ_EXAMPLES=N,M bounds a
+# fuzz session that has minutes, not hours
 EXAMPLES = {"default": (3, 1), "fuzz": (3000, 1000)}[PROFILE]
+if os.environ.get("ZHIBU_FUZZ_EXAMPLES"):
+    EXAMPLES = tuple(int(x) for x in os.environ["ZHIBU_FUZZ_EXAMPLES"].split(","))
