@@ -41,6 +41,7 @@ PENDING_REASONS = {
     "card_not_activated": "社会保障卡未激活金融功能",
     "card_status_unknown": "社会保障卡状态不明",
     "card_account_invalid": "社会保障卡金融账户缺失或校验不通过",
+    "card_link_uncertain": "持卡人身份号码仅模糊比对一致，需核实",
     "no_firm_account": "单位未提供银行账户",
     "firm_account_invalid": "单位银行账号有误（位数或字符不符）",
 }
@@ -92,11 +93,14 @@ to_settle AS (
 ),
 
 cards AS (
-    SELECT id_number, card_status, bank_name, bank_account, bank_account_valid
+    SELECT id_number, card_status, bank_name, bank_account, bank_account_valid,
+           -- a card whose holder ID was only fuzzily linked is never paid to (a guess)
+           id_number_method NOT IN ('exact', 'id_repaired', 'reviewed') AS holder_uncertain
     FROM lnk_social_security_cards
     WHERE id_number IS NOT NULL
     QUALIFY row_number() OVER (PARTITION BY id_number
-                               ORDER BY (card_status = '正常') DESC NULLS LAST, source_line DESC) = 1
+                               ORDER BY (id_number_method = 'exact') DESC, (card_status = '正常') DESC NULLS LAST,
+                                        source_line DESC) = 1
 ),
 
 with_account AS (
@@ -109,6 +113,7 @@ with_account AS (
                WHEN s.beneficiary_type = 'firm' AND NOT coalesce(s.answered_account_valid, false) THEN 'firm_account_invalid'
                WHEN s.beneficiary_type = 'firm' THEN NULL
                WHEN c.id_number IS NULL THEN 'no_card'
+               WHEN c.holder_uncertain THEN 'card_link_uncertain'
                WHEN c.card_status = '挂失' THEN 'card_lost'
                WHEN c.card_status = '注销' THEN 'card_cancelled'
                WHEN c.card_status = '未激活金融功能' THEN 'card_not_activated'
