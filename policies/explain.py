@@ -90,8 +90,18 @@ def explain(con, month: str, key: str) -> dict:
             "select run_month, beneficiary_id, person_id_number, reason, detail from exclusions "
             "where policy_code = ? and (person_id_number = ? or beneficiary_id = ?) and run_month <= ? "
             "order by run_month", [code, key, key, month]).fetchall()
+        months = con.execute(
+            "select strftime(subsidy_month, '%Y-%m'), run_month, beneficiary_id, payable_amount, listed_before, amount "
+            "from eligibility_months where policy_code = ? and (person_id_number = ? or beneficiary_id = ?) "
+            "and run_month <= ? order by subsidy_month, run_month, beneficiary_id",
+            [code, key, key, month]).fetchall() if _has(con, "eligibility_months") else []
         result["policies"][code] = {
             "name": meta["name"],
+            # a recurring decision month by month: payable as of that run and listed by earlier
+            # runs (both the contributions the subsidy is computed on, before the policy's ratio),
+            # and what that run listed in yuan (a top-up lists the difference)
+            "months": [dict(zip(("subsidy_month", "run_month", "beneficiary_id", "payable_now", "listed_before",
+                                 "listed_now"), map(_plain, r))) for r in months],
             "candidates": candidates,
             "listed": [dict(zip(("run_month", "beneficiary_id", "person_id_number", "amount",
                                  "period_start", "period_end", "evidence"), map(_plain, r))) for r in listed],
@@ -154,6 +164,15 @@ def shared_exclusion_facts(con, key: str, as_of: dt.date) -> dict:
     }
 
 
+def _has(con, table: str) -> bool:
+    return bool(con.execute("select 1 from duckdb_tables() where table_name = ? and not temporary",
+                            [table]).fetchall())
+
+
+def _yuan(value) -> str:
+    return "—" if value is None else f"{value}元"
+
+
 def explain_text(result: dict) -> str:
     """Chinese, human-readable rendering of ``explain`` for the CLI."""
     lines = [f"查询对象 {result['key']}，{result['month']} 月批次（截至 {result['as_of']}）"]
@@ -186,6 +205,12 @@ def explain_text(result: dict) -> str:
         for row in info["listed"]:
             lines.append(f"  已列入：{row['run_month']} 金额{row['amount']}元 {row['period_start'] or ''}"
                          f"{'..' + row['period_end'] if row['period_end'] else ''}")
+        if info.get("months"):
+            lines.append("  按月明细（所属期 / 批次 / 应补缴费额 / 此前已列入缴费额 / 该批次列入金额；"
+                         "缴费额为按补贴比例折算前）：")
+            for m in info["months"]:
+                lines.append(f"    {m['subsidy_month']} / {m['run_month']} / {_yuan(m['payable_now'])} / "
+                             f"{_yuan(m['listed_before'])} / {_yuan(m['listed_now'])}")
         for row in info["excluded"]:
             lines.append(f"  已排除：{row['run_month']} {EXCLUSION_LABELS.get(row['reason'], row['reason'])} "
                          f"{row['detail'] or ''}")

@@ -94,6 +94,12 @@ def check_month(con, case: dict, month: str, expected: dict) -> None:
         assert [g[0] for g in got] == [str(x) for x in m["subsidy_months"]], (month, got)
         if "amounts" in m:
             assert [g[1] for g in got] == [Decimal(str(a)).quantize(Decimal("0.01")) for a in m["amounts"]], (month, got)
+    for m in expected.get("explain_months", []):     # what `zhibu explain` shows month by month
+        info = explain(con, month, str(m["key"]))["policies"][m.get("policy", case["policy"])]
+        got = [[r["subsidy_month"], r["run_month"], r["payable_now"], r["listed_before"], r["listed_now"]]
+               for r in info["months"]]
+        want = [[str(v) if isinstance(v, str) else f"{Decimal(str(v)):.2f}" for v in row] for row in m["rows"]]
+        assert got == want, (month, got)
     if "findings" in expected:           # the 核查 stage over the same warehouse
         verify_month(con, month)
         got = con.execute("select check_code, facts from verification_findings where run_month = ? "

@@ -7,7 +7,9 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
-from stdnum.cn import ric, uscc
+from stdnum.cn import uscc
+
+from contract_builders import id_checksum_ok
 
 RECURRING = {"hiring_social_insurance", "flexible_social_insurance"}
 
@@ -67,9 +69,9 @@ def check_month(folder: Path, expect) -> pd.DataFrame:
     el = eligibility(folder)
     for _, r in el.iterrows():
         bid = r["beneficiary_id"]
-        ok = ric.is_valid(bid) if r["beneficiary_type"] == "person" else uscc.is_valid(bid)
+        ok = id_checksum_ok(bid) if r["beneficiary_type"] == "person" else uscc.is_valid(bid)
         assert ok and len(bid) == 18 and bid == bid.upper(), f"non-canonical beneficiary_id {bid!r}"
-        assert ric.is_valid(r["person_id_number"]) and len(r["person_id_number"]) == 18, \
+        assert id_checksum_ok(r["person_id_number"]) and len(r["person_id_number"]) == 18, \
             f"non-canonical person_id_number {r['person_id_number']!r}"
     listed = set(el.loc[el["policy_code"] == "job_search", "beneficiary_id"])
     return el
