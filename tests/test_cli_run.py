@@ -150,3 +150,46 @@ def test_help_version_and_bare_command():
             if chunk.startswith(("help", "version")):
                 continue
             assert "default" in chunk or "required" in chunk, chunk
+
+
+def test_a_local_server_started_once_serves_later_runs_and_stops(tmp_path):
+    """`zhibu server start`: runs report to it (visible in its UI) and start no ephemeral server;
+    `zhibu server stop` leaves nothing running; a stale record is ignored."""
+    import json
+    import urllib.request
+    home = {"PREFECT_HOME": str(tmp_path / "prefect-home")}
+    port = str(_free_port())
+    start = zhibu("server", "start", "--port", port, env=home, timeout=180)
+    assert start.returncode == 0, start.stderr
+    state = json.loads((tmp_path / "prefect-home" / "zhibu-server.json").read_text(encoding="utf-8"))
+    try:
+        assert zhibu("server", "status", env=home).returncode == 0
+        m = "2025-03"
+        proc = subprocess.Popen([sys.executable, "-m", "zhibu.cli", "run", "--month", m, "--input",
+                                 str(SAMPLE / "incoming" / m), "--warehouse", str(tmp_path / "wh.duckdb"),
+                                 "--output", str(tmp_path / "out")], env={**ENV, **home},
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        children = set()
+        while proc.poll() is None:       # the run starts no uvicorn of its own
+            try:
+                children |= {" ".join(c.cmdline()) for c in psutil.Process(proc.pid).children(recursive=True)}
+            except psutil.Error:
+                pass
+            time.sleep(0.2)
+        assert proc.returncode == 0, proc.stderr.read()
+        assert not [c for c in children if "uvicorn" in c], children
+        req = urllib.request.Request(state["api_url"] + "/flow_runs/filter", data=b"{}",
+                                     headers={"content-type": "application/json"})
+        runs = json.loads(urllib.request.urlopen(req, timeout=10).read())
+        assert [r["state_name"] for r in runs] == ["Completed"]
+    finally:
+        assert zhibu("server", "stop", env=home).returncode == 0
+    assert not psutil.pid_exists(state["pid"]) or psutil.Process(state["pid"]).status() == psutil.STATUS_ZOMBIE
+    assert zhibu("server", "status", env=home).returncode == 1
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

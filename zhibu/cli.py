@@ -171,6 +171,8 @@ def _check_calendar(months: list[str]) -> None:
 
 def _run_months(months: list[tuple[str, Path]], args) -> str:
     _quiet_prefect()
+    from zhibu import local_server
+    local_server.use_if_running()        # `zhibu server start`: no ephemeral server to start
     try:
         _check_calendar([m for m, _ in months])       # before anything is written, log included
     except Exception as e:
@@ -325,6 +327,28 @@ def cmd_calendar(args) -> int:
     return 0
 
 
+def cmd_server(args) -> int:
+    """A long-lived local Prefect server (zhibu/local_server.py)."""
+    _quiet_prefect()
+    from zhibu import local_server
+    if args.server_cmd == "start":
+        try:
+            state = local_server.start(args.port)
+        except RuntimeError as e:
+            raise SystemExit(f"zhibu: 本地服务未能启动 / local server did not start: {e}")
+        print(f"本地 Prefect 服务 / local Prefect server: {state['ui_url']} (pid {state['pid']})；"
+              "之后的 zhibu run 向它报告并跳过临时服务的启动 / later runs report to it; "
+              "停止 / stop: zhibu server stop")
+    elif args.server_cmd == "stop":
+        print("已停止 / stopped" if local_server.stop() else "没有在运行的本地服务 / no local server recorded")
+    else:
+        state = local_server.running()
+        print(f"运行中 / running: {state['ui_url']} (pid {state['pid']})" if state
+              else "未运行 / not running (runs start a temporary server)")
+        return 0 if state else 1
+    return 0
+
+
 def cmd_synth(args) -> int:
     from data.synth.cli import run
     return run(args) or 0
@@ -444,6 +468,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="warehouse; decisions go to review_decisions.csv beside it (default: %(default)s)")
         rp.set_defaults(fn=cmd_review)
     # ---- end review
+
+    sp = sub.add_parser("server", help="a long-lived local Prefect server for faster re-runs (start/stop/status)")
+    ssub = sp.add_subparsers(dest="server_cmd", required=True, metavar="start|stop|status")
+    st = ssub.add_parser("start", help="start it (idempotent); runs then report to it and show in its UI")
+    st.add_argument("--port", type=int, default=4270, metavar="PORT",
+                    help="port on 127.0.0.1 (default: %(default)s)")
+    ssub.add_parser("stop", help="stop it")
+    ssub.add_parser("status", help="exit 0 while it answers, else 1")
+    sp.set_defaults(fn=cmd_server)
 
     sp = sub.add_parser("synth", help="generate synthetic extracts with ground truth")
     try:
