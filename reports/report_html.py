@@ -6,6 +6,7 @@ across reruns of the same month.
 from __future__ import annotations
 
 import logging
+import re
 from collections import defaultdict
 from decimal import Decimal
 from html import escape
@@ -429,6 +430,13 @@ def _beneficiaries(rows, catalogue) -> str:
         hdr, body, nc,
         ["合计"] + [f"{len(per_policy[c][1]):,} 个 / {fmt_money(per_policy[c][2])}" for c in codes]
         + [fmt_int(len(tot_b)), fmt_money(sum((v[2] for v in per_policy.values()), Decimal('0.00')))])
+    # routing (outputs.md): a row whose region is not an Inner Mongolia county goes to the league
+    # of the student's school, else to the regional department (150000); never to no bureau
+    outside = [r for r in rows if not re.fullmatch(r"15\d{4}", r.get("region_code") or "")]
+    to_region = sum(1 for r in outside if (r["league_code"] or UNASSIGNED_LEAGUE) == UNASSIGNED_LEAGUE)
+    html += (f"<p class=\"note\">地区代码不在自治区内或为空的名单 {len(outside):,} 条："
+             f"按院校所在地转至盟市 {len(outside) - to_region:,} 条，转自治区人社厅（150000）{to_region:,} 条；"
+             "没有无人接收的名单。</p>")
     series = [(policy_name(c, catalogue), {league_name(lg): cell[(c, lg)][1] for lg in leagues if (c, lg) in cell})
               for c in codes]
     html += '<div class="chart">' + charts.stacked_hbar_chart(
