@@ -79,3 +79,21 @@ def test_no_decision_batched_twice_across_the_year(year):
     batch = _published(base / "out", "发放批次_*.csv")
     per_decision = batch.groupby(["名单月份", "政策名称", "受益主体证件号码", "人员身份证号", "补贴起始月份"]).size()
     assert len(batch) > 0 and int((per_decision > 1).sum()) == 0
+
+
+def test_paid_in_the_ledger_tracked_with_working_days(year):
+    base, plants = year
+    truth = pd.read_parquet(base / "synth" / "truth" / "expected_payments.parquet")
+    paid = truth[(truth.outcome == "batch") & truth.paid_on.notna()]
+    assert len(paid) == plants["paid_in_ledger"] > 0
+    t = pd.read_parquet(base / "out" / "2025-12" / "tracking.parquet")
+    t["person_id_number"] = t.person_id_number.fillna("")
+    t["period_start"] = t.period_start.fillna("")
+    got = {(r.listing_month, r.beneficiary_id, r.person_id_number, r.period_start):
+           (r.state, str(r.paid_on), r.workdays_to_payment, r.paid_within_deadline) for r in t.itertuples()}
+    for r in paid.fillna("").itertuples():
+        wd = int(r.workdays_to_payment)
+        assert got[(r.listing_month, r.beneficiary_id, r.person_id_number, r.period_start)] == (
+            "已发放", r.paid_on, wd, wd <= 20), r
+    print(f"paid through the ledger: {len(paid)}, of which within 20 working days: "
+          f"{sum(int(w) <= 20 for w in paid.workdays_to_payment)}")

@@ -9,9 +9,12 @@ every kind is present in every generated range that has enough decisions):
            matchers repair it, or the notice_id names the notice), a few sent again a month later
   cards    正常 / 挂失 / 注销 / 未激活金融功能 / no card / 挂失 then 正常 the month after
   firms    with a bank account / without / with a malformed one
+Two batched decisions in three are then paid through the ledger (appended to a later month's
+subsidy_ledger.csv, 已拨付 on the 10th).
 Writes incoming/<M>/confirmations.csv (answer months) and incoming/<M>/social_security_cards.csv
 (every month, a snapshot), truth/expected_payments.parquet (run_month, outcome batch|pending,
-decision, reason_code, account_number) and truth/payment_plants.parquet (one row per answered unit).
+decision, reason_code, account_number, confirmed_on, paid_on, workdays_to_payment) and
+truth/payment_plants.parquet (one row per answered unit).
 """
 from __future__ import annotations
 
@@ -79,7 +82,7 @@ def plant_payments(out: Path, months: list[str], seed: int) -> dict:
     out = Path(out)
     con = duckdb.connect()
     decisions = con.execute(f"""
-        SELECT run_month, policy_code, beneficiary_type, beneficiary_id, person_id_number, period_start
+        SELECT run_month, policy_code, beneficiary_type, beneficiary_id, person_id_number, period_start, amount
         FROM '{out / 'truth' / 'expected_decisions.parquet'}'
         WHERE expected_outcome = 'eligible'
         ORDER BY run_month, beneficiary_type, beneficiary_id, policy_code, person_id_number, period_start""").fetchall()
@@ -139,7 +142,8 @@ def plant_payments(out: Path, months: list[str], seed: int) -> dict:
         # the truth: batched once, or pending in every run until resolved
         for d in units[key]:
             decision = {"policy_code": d[1], "beneficiary_type": d[2], "beneficiary_id": d[3],
-                        "person_id_number": d[4], "period_start": d[5], "listing_month": d[0]}
+                        "person_id_number": d[4], "period_start": d[5], "listing_month": d[0],
+                        "amount": d[6], "confirmed_on": f"{answer_month}-{day:02d}"}
             if plan == "lost_then_normal" and answer_month > card_since[bid]:
                 # the card was 正常 again from the month after the first confirmation
                 truth.append({"run_month": answer_month, "outcome": "batch", **decision,
@@ -187,10 +191,13 @@ def plant_payments(out: Path, months: list[str], seed: int) -> dict:
         if month in answers_by_month:
             _write_csv(out / "incoming" / month / "confirmations.csv", CONF_HEADER, answers_by_month[month])
 
+    paid = _pay_in_ledger(out, months, seed, truth)
+
     con = duckdb.connect()
     import pandas as pd
     cols = ["run_month", "outcome", "policy_code", "beneficiary_type", "beneficiary_id", "person_id_number",
-            "period_start", "listing_month", "reason_code", "account_number"]
+            "period_start", "listing_month", "reason_code", "account_number", "amount", "confirmed_on",
+            "paid_on", "workdays_to_payment"]
     t = pd.DataFrame(truth, columns=cols).astype("string")
     p = pd.DataFrame(plants, columns=["notice_month", "beneficiary_type", "beneficiary_id", "policy_code", "notice_id",
                                       "answer", "plan", "mistyped", "resent"])
@@ -203,4 +210,72 @@ def plant_payments(out: Path, months: list[str], seed: int) -> dict:
             "card_plans": {c: sum(1 for v in card_plan.values() if v == c) for c in CARD_PLANS},
             "firm_plans": {c: sum(1 for v in firm_plan.values() if v == c) for c in FIRM_PLANS},
             "expected_batch_rows": sum(1 for x in truth if x["outcome"] == "batch"),
-            "expected_pending_rows": sum(1 for x in truth if x["outcome"] == "pending")}
+            "expected_pending_rows": sum(1 for x in truth if x["outcome"] == "pending"),
+            "paid_in_ledger": paid}
+
+
+LEDGER_COLUMNS = ("application_id", "policy_code", "applicant_type", "applicant_id", "beneficiary_id_number",
+                  "subsidy_month", "amount", "apply_date", "accept_date", "review_date", "pay_date", "status",
+                  "channel", "handler_id_number", "region_code")
+
+
+def _pay_in_ledger(out: Path, months: list[str], seed: int, truth: list[dict]) -> int:
+    """Two batch rows in three are paid through the case system (直补快办 channel) on the 10th of
+    the first later month whose ledger extract is a CSV: appended to that file, and the truth
+    learns the pay date and the working days from the confirmation."""
+    from zhibu.workdays import default_calendar
+
+    from .readback import read_extract
+    from .schema import SOURCES
+    zh = {c: h for c, h, _t in SOURCES["subsidy_ledger"]}
+    cal = default_calendar()
+    con = duckdb.connect()
+    regions = dict(con.execute(f"""SELECT id_number, region_code FROM '{out / 'truth' / 'persons.parquet'}'
+                                   UNION ALL SELECT uscc, region_code FROM '{out / 'truth' / 'firms.parquet'}'""").fetchall())
+    con.close()
+    appended: dict[str, list[list]] = {}
+    headers: dict[str, tuple] = {}
+    n = 0
+    for i, t in enumerate(x for x in truth if x["outcome"] == "batch"):
+        if i % 3 == 2:
+            continue                     # left unpaid: 已确认待发放, then 超期未发放
+        month = _next(t["run_month"])
+        while month in months and not (out / "incoming" / month / "subsidy_ledger.csv").exists():
+            month = _next(month)
+        if month not in months:
+            continue
+        path = out / "incoming" / month / "subsidy_ledger.csv"
+        if month not in headers:
+            enc, header, _rows = read_extract(path)
+            headers[month] = (enc, header)
+        region = regions.get(t["beneficiary_id"]) or regions.get(t["person_id_number"] or "") or "150102"
+        rec = {"application_id": f"ZBFF{t['run_month'].replace('-', '')}{_h(seed, 'app', i) % 10**8:08d}",
+               "policy_code": t["policy_code"], "applicant_type": "单位" if t["beneficiary_type"] == "firm" else "个人",
+               "applicant_id": t["beneficiary_id"], "beneficiary_id_number": t["person_id_number"],
+               "subsidy_month": t["period_start"], "amount": t["amount"], "apply_date": f"{month}-03",
+               "accept_date": f"{month}-04", "review_date": f"{month}-07", "pay_date": f"{month}-10",
+               "status": "已拨付", "channel": "直补快办", "handler_id_number": None, "region_code": region}
+        by_header = {zh[c]: rec[c] for c in LEDGER_COLUMNS}
+        appended.setdefault(month, []).append([by_header.get(h) for h in headers[month][1]])
+        t["paid_on"] = f"{month}-10"
+        t["workdays_to_payment"] = str(cal.workdays_between(t["confirmed_on"], t["paid_on"]))
+        n += 1
+    for month, rows in appended.items():
+        path = out / "incoming" / month / "subsidy_ledger.csv"
+        enc, header = headers[month]
+        text = path.read_bytes().decode(enc)
+        eol = "\r\n" if "\r\n" in text else "\n"          # the file's own line ends
+        buf = io.StringIO(newline="")
+        csv.writer(buf, lineterminator=eol).writerows([["" if v is None else v for v in r] for r in rows])
+        sep = "" if text.endswith(("\n", "\r")) else eol
+        path.write_bytes((text + sep + buf.getvalue()).encode("utf-8-sig" if enc == "utf-8-sig" else enc))
+    # the generator's manifest states each file's size: keep it true
+    import json
+    man_path = out / "truth" / "manifest.json"
+    man = json.loads(man_path.read_text(encoding="utf-8"))
+    for f in man["files"]:
+        if f["source"] == "subsidy_ledger" and f["month"] in appended:
+            f["bytes"] = (out / f["file"]).stat().st_size
+            f["rows"] += len(appended[f["month"]])
+    man_path.write_text(json.dumps(man, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
+    return n
