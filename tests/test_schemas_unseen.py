@@ -270,3 +270,16 @@ def test_a_flexible_workers_corrected_contribution_supersedes_the_first_version(
     got = wh.execute("SELECT strftime(extract_month, '%Y-%m'), individual_amount, strftime(superseded_in, '%Y-%m') "
                      "FROM stg_social_insurance ORDER BY extract_month").fetchall()
     assert got == [("2026-09", Decimal("200.00"), "2026-10"), ("2026-10", Decimal("100.00"), None)]
+
+
+def test_an_id_whose_county_code_is_younger_than_its_holder_is_valid(wh, tmp_path):
+    """Shrunk from the contract corpus (fuzz): 150902 集宁区 dates from 2003, yet people born in
+    2001 carry it (IDs are issued where the hukou is registered). The contract's test is the
+    MOD 11-2 check digit; a birth-place table would reject real people."""
+    pid = person_id("15090220010326035")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_csv(folder / "employment_registration.csv",
+              [[pid, "乌云", "失业登记", "2026-10-15", "", "", "", "", "150902", ""]])
+    load_month(wh, "2026-10", folder, disabled=only("employment_registration"))
+    assert wh.execute("SELECT id_number, id_number_valid FROM stg_employment_registration").fetchall() == [(pid, True)]
