@@ -105,6 +105,8 @@ def write_dispatch_xlsx(rows: list[dict], path: Path, month: str) -> Path:
     cell = {False: wb.add_format({"border": 1}), True: wb.add_format({"border": 1, "bold": True, "bg_color": "#F2F2F2"})}
     text = {b: wb.add_format({"border": 1, "num_format": "@", "bold": b} | ({"bg_color": "#F2F2F2"} if b else {}))
             for b in (False, True)}
+    pct = {b: wb.add_format({"border": 1, "align": "right", "bold": b} | ({"bg_color": "#F2F2F2"} if b else {}))
+           for b in (False, True)}
     money = {b: wb.add_format({"border": 1, "num_format": "#,##0.00", "bold": b} | ({"bg_color": "#F2F2F2"} if b else {}))
              for b in (False, True)}
     ws = wb.add_worksheet("调度表")
@@ -120,7 +122,9 @@ def write_dispatch_xlsx(rows: list[dict], path: Path, month: str) -> Path:
         league_row = r["region_code"] is None
         for i, (_h, k, _w) in enumerate(DISPATCH_COLUMNS):
             v = rate(r["paid"], r["listed"]) if k == "takeup" else r.get(k)
-            if k in ("new_amount", "paid_amount"):
+            if k == "takeup":
+                ws.write_string(n, i, v, pct[league_row])
+            elif k in ("new_amount", "paid_amount"):
                 ws.write_number(n, i, Decimal(v or 0), money[league_row])
             elif isinstance(v, int):
                 ws.write_number(n, i, v, cell[league_row])
