@@ -262,10 +262,30 @@ def _quality(con, month) -> str:
     if failed:
         html += "<h3>未通过的校验项</h3>" + table(
             ["来源", "校验项", "观测值", "说明"],
-            [[_label(SOURCES, s), e, mask_text(o), mask_text(d)] for s, e, o, d in failed])
+            [[_label(SOURCES, s), _expectation_zh(s, e), mask_text(o), mask_text(d)] for s, e, o, d in failed])
     elif rows:
         html += '<p class="ok">本月全部校验项通过。</p>'
     return html
+
+
+EXPECTATION_ZH = {
+    "expect_column_to_exist": "列存在", "expect_column_values_to_not_be_null": "不得为空",
+    "expect_column_values_to_be_in_set": "取值在规定代码内", "expect_column_value_lengths_to_equal": "长度正确",
+    "expect_column_values_to_match_regex": "格式正确", "expect_column_values_to_be_between": "取值在合理区间",
+    "expect_column_pair_values_to_be_equal": "主键不重复",
+}
+
+
+def _expectation_zh(source: str, label: str) -> str:
+    """`expect_column_values_to_not_be_null(name)` → 「姓名」不得为空 (the contract's header)."""
+    m = re.fullmatch(r"(\w+)\((\w*)\)", label or "")
+    if not m:
+        return _label(EXPECTATION_ZH, label)
+    from schemas.sources import SOURCES as CONTRACT
+    col = m.group(2)
+    cols = {c.name: c.header for c in CONTRACT[source].columns} if source in CONTRACT else {}
+    header = cols.get(col, {"rows_loaded": "入库行数", "distinct_keys": "主键"}.get(col, col))
+    return f"「{header}」{_label(EXPECTATION_ZH, m.group(1))}"
 
 
 # (source, ID column, validity column, links table, raw column, kind): rows of the month's

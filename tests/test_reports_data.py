@@ -99,7 +99,7 @@ def make_warehouse(path: Path, *, verification: bool = True, review: bool = True
         success BOOLEAN, observed VARCHAR, detail VARCHAR)""")
     con.execute(f"""INSERT INTO gate_results VALUES
         (DATE '2026-10-01', 'graduates', 'id_number not null', true, '0', ''),
-        (DATE '2026-10-01', 'graduates', 'graduation_date in range', false, '3', '3 rows e.g. {P1}'),
+        (DATE '2026-10-01', 'graduates', 'expect_column_values_to_be_between(graduation_date)', false, '3 unexpected', '例如 {P1}'),
         (DATE '2026-10-01', 'social_insurance', 'amount >= 0', true, '0', '')""")
     con.execute("""CREATE TABLE link_stats(run_month VARCHAR, blocking_key VARCHAR, candidate_pairs BIGINT,
         links BIGINT, method VARCHAR)""")
