@@ -141,13 +141,23 @@ def write_dispatch_xlsx(rows: list[dict], path: Path, month: str) -> Path:
 
 
 def report_section(con: duckdb.DuckDBPyConnection, month: str) -> str:
-    """The report.html section: 落实率 per policy × 盟市 × 旗县 (no personal data)."""
+    """The report.html section: listed decisions by state, then 落实率 per policy × 盟市 × 旗县
+    (no personal data)."""
     from .report_html import fmt_int, fmt_money, table
+    from .tracking import STATES
+    by_state = dict((s, (n, a)) for s, n, a in con.execute(
+        "SELECT state, count(*), sum(amount) FROM payment_tracking WHERE run_month = ? GROUP BY state",
+        [month]).fetchall())
+    states = table(["状态", "名单条数", "金额（元）"],
+                   [[s, fmt_int(by_state.get(s, (0, 0))[0]), fmt_money(by_state.get(s, (0, 0))[1])] for s in STATES],
+                   {1, 2})
     rows = takeup_rows(con, month)
     body = [[r["league_name"], r["region_name"], r["policy_name"], fmt_int(r["listed"]), fmt_money(r["listed_amount"]),
              fmt_int(r["confirmed"]), fmt_int(r["paid"]), fmt_int(r["paid_in_time"]), fmt_money(r["paid_amount"]),
              rate(r["paid"], r["listed"]), fmt_int(r["overdue"])] for r in rows]
-    return ('<p class="note">自列入名单起跟踪：告知、确认申领、发放批次、台账拨付；20个工作日自确认申领之日起计。'
+    return ("<h3>已列入名单的状态（“超期未发放”金额即核查结果中该项的涉及金额）</h3>" + states
+            + "<h3>按政策 × 盟市 × 旗县</h3>"
+            + '<p class="note">自列入名单起跟踪：告知、确认申领、发放批次、台账拨付；20个工作日自确认申领之日起计。'
             "盟市行（旗县为“全盟市”）为该盟市合计。完整明细见 tracking.parquet 与 调度表。</p>"
             + table(["盟市", "旗县（市、区）", "政策", "累计列入", "列入金额（元）", "已确认", "已发放",
                      "20个工作日内发放", "已发放金额（元）", "落实率", "超期"], body, {3, 4, 5, 6, 7, 8, 9, 10}))
