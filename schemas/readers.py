@@ -347,6 +347,13 @@ def _read_utf8_csv(con, source: Source, path: Path, utf8_path: Path, table: str,
     rejected = [{"line": int(r[0]), "raw": r[1], "error": f"{r[2]}: {r[3]}"} for r in rejects]
     if rejected and rejected[-1]["line"] >= total_lines:
         raise BadFile(path, f"truncated: last line {rejected[-1]['line']} is incomplete ({rejected[-1]['error']})")
+    for r in rejected:
+        # an unterminated quote swallows the lines after it into one malformed row: quarantining
+        # that row would hide the whole rest of the file behind one reason
+        spanned = (r["raw"] or "").rstrip("\r\n").count("\n")
+        if spanned:
+            raise BadFile(path, f"line {r['line']}: an unterminated quote (\") swallows the {spanned} line(s) after "
+                                f"it; close or remove the quote (or re-export the file)")
     n_in = con.execute(f"SELECT count(*) FROM {table}__in").fetchall()[0][0]
     _finish(con, table, f"{table}__in", names, header, mapping, extras, rejected, offset=2)
     return ReadResult(table, "csv", enc.replace("-sig", "-bom"), n_in + len(rejected), rejected, extras)

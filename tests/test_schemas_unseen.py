@@ -283,3 +283,19 @@ def test_an_id_whose_county_code_is_younger_than_its_holder_is_valid(wh, tmp_pat
               [[pid, "乌云", "失业登记", "2026-10-15", "", "", "", "", "150902", ""]])
     load_month(wh, "2026-10", folder, disabled=only("employment_registration"))
     assert wh.execute("SELECT id_number, id_number_valid FROM stg_employment_registration").fetchall() == [(pid, True)]
+
+
+def test_an_unterminated_quote_refuses_the_file_instead_of_swallowing_the_rest(wh, tmp_path):
+    """Found by a new user: one stray quote turned lines 31..76 into a single quarantined row, so the
+    month published with 45 registrations missing and every check green."""
+    rows = [[person_id(f"150102199001{i:05d}"), f"张{i}", "失业登记", "2026-10-15", "", "", "", "", "150102", ""]
+            for i in range(10)]
+    rows[3][1] = '"张3'
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_csv(folder / "employment_registration.csv", rows)
+    text = (folder / "employment_registration.csv").read_text(encoding="utf-8").replace('"""张3"', '"张3')
+    (folder / "employment_registration.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(LoadFailed, match=r"employment_registration.csv: line 5: an unterminated quote .* swallows the 6 line"):
+        load_month(wh, "2026-10", folder, disabled=only("employment_registration"))
+    assert not wh.execute("SELECT count(*) FROM load_files").fetchall()[0][0]
