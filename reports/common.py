@@ -70,6 +70,7 @@ CHECK_NAMES = {
     "handler_is_legal_rep": "经办人为受益单位法定代表人",
     "handler_same_household": "经办人与受益人同户",
     "handler_same_phone": "经办人与受益人电话相同",
+    "listed_above_payable": "已列入金额高于应补金额",
 }
 
 

@@ -664,7 +664,7 @@ def _calendar_warning(parameters: dict | None) -> str:
     text = (parameters or {}).get(CALENDAR_WARNING_KEY)
     if not text:
         return ""
-    return ('<p role="alert" style="border:2px solid #b45309;background:#fffbeb;padding:.5em">'
+    return ('<p role="alert" style="border:2px solid #b45309;background:#fffbeb;color:#7c2d12;padding:.5em">'
             f"⚠ {_e(text)}</p>")
 # ---------------------------------------------------------------- end calendar warning
 
