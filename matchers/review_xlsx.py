@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
 from pathlib import Path
 
 import openpyxl
@@ -161,11 +162,12 @@ def _date(v, where: str, errors: list[str]) -> str | None:
 
 def import_review(xlsx: Path | str, decisions_file: Path | str,
                   queue_file: Path | str | None = None) -> int:
-    """Append the workbook's decided rows to `decisions_file`; return how many.
+    """Merge the workbook's decided rows into `decisions_file`; return how many.
 
     `queue_file` (the month's review_queue.parquet) holds the pairs proposed for review; a
-    decided row must be one of them. Raises ReviewImportError naming each rejected row (the
-    valid rows are still imported)."""
+    decided row must be one of them. All or nothing: a workbook with any rejected row imports
+    nothing (ReviewImportError names each row), so fixing it and importing again is safe. A pair
+    decided again replaces its earlier line: importing the same workbook twice changes nothing."""
     wb = openpyxl.load_workbook(str(xlsx), data_only=True)
     if SHEET not in wb.sheetnames:
         raise ValueError(f"{Path(xlsx).name}: 没有“{SHEET}”工作表 / not a review workbook")
@@ -210,30 +212,34 @@ def import_review(xlsx: Path | str, decisions_file: Path | str,
                           " / not a pair proposed for review")
         if len(errors) == bad:
             out.append([kind, key[1], key[2], key[3], d, _s(reviewer), day])
-    if out:
-        _append(Path(decisions_file), out)
     if errors:
-        raise ReviewImportError(errors, len(out))
+        raise ReviewImportError(errors, 0)
+    if out:
+        _merge(Path(decisions_file), out)
     return len(out)
 
 
-def _append(path: Path, rows: list[list[str]]) -> None:
+def _merge(path: Path, rows: list[list[str]]) -> None:
+    """Write `rows` into the decisions file, replacing earlier lines of the same pair (kind, raw
+    ID, name, candidate); other lines keep their order. Written whole, then renamed."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    new = not path.exists() or path.stat().st_size == 0
+    pair = lambda r: tuple((r[i] or "").strip().upper() for i in range(4))     # noqa: E731
+    new_pairs = {pair(r) for r in rows}
+    kept: list[list[str]] = []
+    if path.exists() and path.stat().st_size:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, None)
+            if header and header[:len(DECISION_COLUMNS)] != DECISION_COLUMNS:
+                raise ValueError(f"{path.name}: unexpected header {header}")
+            kept = [r for r in reader if r and pair(r + [""] * 4) not in new_pairs]
     buf = io.StringIO(newline="")
     w = csv.writer(buf, lineterminator="\n")
-    if new:
-        w.writerow(DECISION_COLUMNS)
-    w.writerows(rows)
-    with open(path, "a", encoding="utf-8", newline="") as fh:
-        if not new:
-            with open(path, "rb") as rf:
-                rf.seek(0, 2)
-                if rf.tell():
-                    rf.seek(-1, 2)
-                    if rf.read(1) not in (b"\n", b"\r"):
-                        fh.write("\n")
-        fh.write(buf.getvalue())
+    w.writerow(DECISION_COLUMNS)
+    w.writerows(kept + rows)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(buf.getvalue(), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def month_of(xlsx: Path | str) -> str | None:

@@ -55,8 +55,14 @@ def test_review_round_trip_through_xlsx_and_next_run(tmp_path, prefect_harness):
 
     with pytest.raises(SystemExit) as e:
         main(["review", "import", str(xlsx), "--output", str(out), "--warehouse", str(wh)])
-    assert "2 row(s) rejected, 2 imported" in str(e.value)
+    assert "2 row(s) rejected, nothing imported" in str(e.value)
     decisions = wh.with_name("review_decisions.csv")
+    assert not decisions.exists()            # all or nothing: fix the rows, import again
+    wb = openpyxl.load_workbook(xlsx)
+    wb[SHEET].delete_rows(bad, 2)
+    wb.save(xlsx)
+    for _ in range(2):                       # importing the same workbook twice changes nothing
+        main(["review", "import", str(xlsx), "--output", str(out), "--warehouse", str(wh)])
     got = list(csv.DictReader(decisions.read_text(encoding="utf-8").splitlines()))
     assert list(got[0]) == ["kind", "raw_id", "name", "candidate_id", "decision", "reviewer", "date"]
     assert [(r["raw_id"], r["candidate_id"], r["decision"], r["reviewer"], r["date"]) for r in got] == [

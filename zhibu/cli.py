@@ -456,7 +456,8 @@ def build_parser() -> argparse.ArgumentParser:
             n = import_review(args.file, decisions, queue_path(args.output, month))
         except ReviewImportError as e:
             print("\n".join(f"zhibu: {m}" for m in e.errors), file=sys.stderr)
-            raise SystemExit(f"zhibu: {len(e.errors)} row(s) rejected, {e.imported} imported into {decisions}")
+            raise SystemExit(f"zhibu: {len(e.errors)} 行被拒，未导入任何结论 / {len(e.errors)} row(s) rejected, "
+                             f"nothing imported into {decisions}: correct the rows and import the file again")
         print(f"{n} decision(s) imported into {decisions}; the next run applies them")
         return 0
 
