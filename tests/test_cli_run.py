@@ -193,3 +193,18 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def test_a_busy_warehouse_fails_at_once_before_any_server_starts(tmp_path):
+    from zhibu.warehouse import exclusive
+    wh = tmp_path / "wh.duckdb"
+    m = "2025-03"
+    with exclusive(wh):
+        t = time.monotonic()
+        r = zhibu("run", "--month", m, "--input", str(SAMPLE / "incoming" / m), "--warehouse", str(wh),
+                  "--output", str(tmp_path / "out"))
+        elapsed = time.monotonic() - t
+    assert r.returncode == 1
+    line = _failure_line(r.stderr)
+    assert "in use by another run" in line and "--wait" in line
+    assert elapsed < 20, elapsed       # imports only: no Prefect server was started for it

@@ -175,6 +175,10 @@ def _run_months(months: list[tuple[str, Path]], args) -> str:
     local_server.use_if_running()        # `zhibu server start`: no ephemeral server to start
     try:
         _check_calendar([m for m, _ in months])       # before anything is written, log included
+        if not getattr(args, "wait", False):          # a busy warehouse fails at once, not after start-up
+            from zhibu.warehouse import exclusive
+            with exclusive(args.warehouse):
+                pass
     except Exception as e:
         from flows.monthly import RunFailed
         raise RunFailed(months[0][0], "start", e) from e
