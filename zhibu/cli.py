@@ -72,8 +72,8 @@ def failure_line(exc: BaseException, log_file: Path | None) -> str:
     if type(exc).__name__ == "RunFailed":
         month, stage, cause = exc.month, exc.stage, exc.cause
     detail = " ".join(str(cause).split()) or type(cause).__name__
-    if len(detail) > 400:
-        detail = detail[:400] + "…"
+    if len(detail) > 800:            # the log file holds it whole
+        detail = detail[:800] + "…"
     if stage is None and log_file is None:       # not a run (explain, policies, …): the reason only
         return f"zhibu: {detail}"
     if isinstance(cause, CalendarYearNotCovered):
