@@ -92,7 +92,9 @@ def build_manifest(
         "code_version": run_info.get("code_version"),
         "parameters": run_info.get("parameters") or {},
         "calendar": run_info.get("calendar") or {},
-        "input_files": _input_files(run_info.get("input_files")),
+        # the files by content (name, source, sha256): what makes two runs the same run
+        "input_files": _input_files(run_info.get("input_files")
+                                    or (run_info.get("parameters") or {}).get("input_files")),
         "inputs": inputs,
         "summary": summary,
         "outputs": list_outputs(folder),
