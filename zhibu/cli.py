@@ -451,7 +451,8 @@ def build_parser() -> argparse.ArgumentParser:
             queue = queue_path(args.output, month)
             if not queue.is_file():
                 raise SystemExit(f"zhibu: {queue} not found: run month {month} first")
-            print(export_review(queue, args.out or Path(args.output) / month / f"review_{month}.xlsx", month))
+            # beside the month folder, not in it: a re-run replaces the published folder whole
+            print(export_review(queue, args.out or Path(args.output) / f"review_{month}.xlsx", month))
             return 0
         month = parse_month(args.month) if args.month else month_of(args.file)
         if not month:
@@ -473,7 +474,7 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "export":
             rp.add_argument("--month", required=True, help="month YYYY-MM whose review queue to export")
             rp.add_argument("--out", type=Path, default=None,
-                            help="xlsx to write (default: <output>/<month>/review_<month>.xlsx)")
+                            help="xlsx to write (default: <output>/review_<month>.xlsx, beside the month folder)")
         else:
             rp.add_argument("file", type=Path, help="the filled review xlsx")
             rp.add_argument("--month", default=None, help="month YYYY-MM (default: read from the workbook)")
