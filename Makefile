@@ -9,7 +9,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: run test install browser bench clean fuzz deploy cases-e2e
+.PHONY: run test install browser office bench clean fuzz deploy cases-e2e
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,14 +22,21 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/zhibu demo
 
-# The report test renders report.html in headless Chromium (Debian package).
+# The tests use the real clients (Debian packages): headless Chromium renders report.html and the
+# 政策清单; LibreOffice prints the bureau xlsx and renders the 核查报告 docx; Noto CJK for both.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium missing: install Debian's chromium package" >&2; fi; }
 
-test: $(STAMP) browser
-	$(BIN)/python -m pytest
+office:
+	@{ command -v soffice >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "noto.*cjk"; } || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    libreoffice-calc-nogui libreoffice-writer-nogui fonts-noto-cjk poppler-utils >/dev/null; \
+	  else echo "LibreOffice missing: install libreoffice-calc-nogui libreoffice-writer-nogui fonts-noto-cjk" >&2; fi; }
+
+test: $(STAMP) browser office
+	ZHIBU_REQUIRE_CLIENTS=1 $(BIN)/python -m pytest
 
 # Against a running Prefect server (PREFECT_API_URL): create the `zhibu-local` process work pool
 # if missing, register prefect.yaml's deployments (flows load from this checkout), then run a
