@@ -173,6 +173,9 @@ def _yuan(value) -> str:
     return "—" if value is None else f"{value}元"
 
 
+INSURANCE_TYPES_ZH = {"110": "110养老", "210": "210失业", "310": "310医疗", "410": "410工伤", "510": "510生育"}
+
+
 def explain_text(result: dict) -> str:
     """Chinese, human-readable rendering of ``explain`` for the CLI."""
     lines = [f"查询对象 {result['key']}，{result['month']} 月批次（截至 {result['as_of']}）"]
@@ -190,7 +193,8 @@ def explain_text(result: dict) -> str:
     for source, rows in result.get("records", {}).items():
         for row in rows:
             lines.append(f"  〔{labels.get(source, source)}〕" + " ".join(
-                f"{k}={v}" for k, v in row.items() if v not in (None, [], "")))
+                f"{k}={INSURANCE_TYPES_ZH.get(v, v) if k == 'insurance_type' else v}"
+                for k, v in row.items() if v not in (None, [], "")))
     for code, info in result["policies"].items():
         lines.append(f"【{info['name']}】({code})")
         if not info["candidates"]:

@@ -204,9 +204,8 @@ def pay_month(con: duckdb.DuckDBPyConnection, month: str) -> dict:
 
 
 # ---------------------------------------------------------------- files: payments/<league>/
-BATCH_COLUMNS: list[tuple[str, str, str, int]] = [
-    ("序号", "seq", "str", 6),
-    ("发放批次号", "batch_no", "text", 20),
+# The decision as both sheets show it (policy, beneficiary, person, period, amount).
+DECISION_COLUMNS: list[tuple[str, str, str, int]] = [
     ("政策名称", "policy_name", "wrap", 14),
     ("受益主体类型", "beneficiary_type_zh", "str", 7),
     ("受益主体证件号码", "beneficiary_id", "text", 20),
@@ -216,6 +215,11 @@ BATCH_COLUMNS: list[tuple[str, str, str, int]] = [
     ("补贴起始月份", "period_start", "text", 8),
     ("补贴截止月份", "period_end", "text", 8),
     ("补贴金额(元)", "amount", "money", 11),
+]
+BATCH_COLUMNS: list[tuple[str, str, str, int]] = [
+    ("序号", "seq", "str", 6),
+    ("发放批次号", "batch_no", "text", 20),
+    *DECISION_COLUMNS,
     ("收款账户类型", "account_type", "str", 12),
     ("开户银行", "bank_name", "wrap", 12),
     ("收款账号", "account_number", "text", 24),
@@ -225,15 +229,7 @@ BATCH_COLUMNS: list[tuple[str, str, str, int]] = [
     ("行政区划代码", "region_code", "text", 8),
 ]
 PENDING_COLUMNS: list[tuple[str, str, str, int]] = [
-    ("政策名称", "policy_name", "wrap", 14),
-    ("受益主体类型", "beneficiary_type_zh", "str", 7),
-    ("受益主体证件号码", "beneficiary_id", "text", 20),
-    ("受益主体名称", "beneficiary_name", "wrap", 14),
-    ("人员身份证号", "person_id_number", "text", 20),
-    ("人员姓名", "person_name", "wrap", 9),
-    ("补贴起始月份", "period_start", "text", 8),
-    ("补贴截止月份", "period_end", "text", 8),
-    ("补贴金额(元)", "amount", "money", 11),
+    *DECISION_COLUMNS,
     ("应补录账户", "account_type", "str", 12),
     ("待补录原因", "reason", "wrap", 20),
     ("待补录起始月份", "since_month", "text", 9),
