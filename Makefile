@@ -35,8 +35,10 @@ office:
 	    libreoffice-calc-nogui libreoffice-writer-nogui fonts-noto-cjk poppler-utils >/dev/null; \
 	  else echo "LibreOffice missing: install libreoffice-calc-nogui libreoffice-writer-nogui fonts-noto-cjk" >&2; fi; }
 
+# Two workers (the machine's two cores), a test file per worker at a time: 552 tests in ~9.5 min
+# instead of ~14.5 min in one process.
 test: $(STAMP) browser office
-	ZHIBU_REQUIRE_CLIENTS=1 $(BIN)/python -m pytest
+	ZHIBU_REQUIRE_CLIENTS=1 $(BIN)/python -m pytest -n 2 --dist loadfile
 
 # Against a running Prefect server (PREFECT_API_URL): create the `zhibu-local` process work pool
 # if missing, register prefect.yaml's deployments (flows load from this checkout), then run a
