@@ -585,7 +585,15 @@ def _amounts_at_risk(con, month) -> dict:
         JOIN (SELECT application_id, any_value(amount ORDER BY extract_month DESC) AS amount
               FROM stg_subsidy_ledger GROUP BY application_id) l USING (application_id)
         WHERE {month_match('f.run_month', month)} GROUP BY f.check_code""")
-    return {c: (a or Decimal("0")) for c, a in rows}
+    out = {c: (a or Decimal("0")) for c, a in rows}
+    if table_exists(con, "payment_tracking"):
+        # 超期未发放 names a listed decision, not a ledger application: its own amount is at risk
+        from .tracking import OVERDUE_CHECK
+        overdue = _q(con, f"""SELECT sum(amount) FROM payment_tracking
+                              WHERE {month_match('run_month', month)} AND state = '超期未发放'""")[0][0]
+        if overdue:
+            out[OVERDUE_CHECK] = out.get(OVERDUE_CHECK, Decimal("0")) + overdue
+    return out
 
 
 def _notices_summary(con, month, rows) -> str:

@@ -220,6 +220,12 @@ def test_tracking_states_reminder_once_and_findings(money_run):
     findings = _q(money_run["wh"], "SELECT beneficiary_id_number FROM verification_findings "
                                    "WHERE run_month = '2025-05' AND check_code = 'overdue_unpaid_confirmed'")
     assert people["card_ok"] in {f[0] for f in findings}
+    # the report's 核查 table puts the overdue decisions' own amount at risk (not 0.00)
+    at_risk = _q(money_run["wh"], "SELECT sum(amount) FROM payment_tracking WHERE run_month = '2025-05' "
+                                  "AND state = '超期未发放'")[0][0]
+    report = (money_run["out"] / "2025-05" / "report.html").read_text(encoding="utf-8")
+    row = report[report.index("确认后超期未发放"):][:400]
+    assert f"{at_risk:,.2f}" in row, row
     wrong = _q(money_run["wh"], "SELECT left_id FROM review_queue WHERE run_month = '2025-04' AND kind = 'info_wrong'")
     assert wrong == [(people["wrong_info"],)]
 
