@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import duckdb
-import numpy as np
-import pandas as pd
 from rapidfuzz import fuzz, process
 
 from matchers import codes, levels, names
 from matchers.persons import (REVIEW_COLUMNS, TimedConnection, decide_sql, decisions_table, outcome_stats, region_level_sql,
                               relation_columns, resolve_name_levels, score_sql)
 from matchers.review import Decisions
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,8 @@ def _name_candidates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Fallback block `name_league`: register firms in the record's league whose normalised name
     starts with the same two characters (blocking key, computed in SQL on the register) and is
     close (rapidfuzz ratio >= FIRM_FUZZY_MIN on the full normalised names, Python)."""
+    import numpy as np
+    import pandas as pd   # imported when linking, not by explain or the other commands
     need = con.execute("""
         SELECT rid, firm_name, region_code FROM _f_residue r
         WHERE firm_name IS NOT NULL AND region_code IS NOT NULL

@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
 from matchers import levels, weights
 from matchers.firms import match_firms
@@ -168,6 +167,7 @@ def _by_method(con: duckdb.DuckDBPyConnection, table: str) -> dict:
 
 def link_month(con: duckdb.DuckDBPyConnection, month: str, decisions_file: Path | None = None) -> dict:
     """Link persons and firms as of `month` ('YYYY-MM'); returns stats."""
+    import pandas as pd   # imported when linking, not by explain or the other commands
     started = time.perf_counter()
     if decisions_file is None:
         decisions_file = default_decisions_file(con)

@@ -35,7 +35,6 @@ import time
 from dataclasses import dataclass, field
 
 import duckdb
-import pandas as pd
 
 from matchers import levels, names, weights
 from matchers.review import Decisions
@@ -105,6 +104,7 @@ def region_level_sql(left: str, right: str) -> str:
 def resolve_name_levels(con, pairs: str, name_col: str, names_col: str, level_col: str, compare, order) -> int:
     """Fill `level_col` where SQL left it NULL: best level of `compare(name, candidate name)` over
     the candidate's names. Python runs once per distinct (name, candidate name)."""
+    import pandas as pd   # imported when linking, not by explain or the other commands
     todo = con.execute(f"""SELECT DISTINCT {name_col} AS name, unnest({names_col}) AS cname FROM {pairs}
                            WHERE {level_col} IS NULL""").fetchall()
     if not todo:
@@ -164,6 +164,7 @@ def score_sql(comparisons: tuple[levels.Comparison, ...], blocking: tuple[levels
 
 def decisions_table(con: duckdb.DuckDBPyConnection, decisions: Decisions) -> None:
     """Temp table _decisions(kind, raw_id, name, candidate_id, decision, reviewer, date)."""
+    import pandas as pd   # imported when linking, not by explain or the other commands
     from matchers import codes
     valid = {"person": codes.id_valid, "firm": codes.uscc_valid}
     # a confirmation naming a code that fails its check is ignored (never link to a non-identity)

@@ -23,11 +23,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from matchers import levels, names
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DDL = """CREATE TABLE IF NOT EXISTS link_weights (
     run_month VARCHAR, stage VARCHAR, comparison VARCHAR, level VARCHAR,
@@ -245,6 +248,7 @@ def hand_estimate() -> Estimate:
 # --------------------------------------------------------------------------------------------
 def write_weights(con, month: str, rows: list[dict]) -> None:
     """Replace run month `month` of link_weights (call inside the link stage's transaction)."""
+    import pandas as pd   # imported when linking, not by explain or the other commands
     con.execute(DDL)
     con.execute("DELETE FROM link_weights WHERE run_month = ?", [month])
     if not rows:
