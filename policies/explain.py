@@ -15,6 +15,7 @@ import yaml
 
 from policies.engine import month_bounds, prepare, rule_sql, run_rule
 from policies.params import POLICIES_DIR, load_policy, policy_codes
+from zhibu.warehouse import has_table
 
 FINAL_SELECT = re.compile(r"select\s+\*\s+from\s+final\s*;?\s*$", re.IGNORECASE)
 
@@ -94,7 +95,7 @@ def explain(con, month: str, key: str) -> dict:
             "select strftime(subsidy_month, '%Y-%m'), run_month, beneficiary_id, payable_amount, listed_before, amount "
             "from eligibility_months where policy_code = ? and (person_id_number = ? or beneficiary_id = ?) "
             "and run_month <= ? order by subsidy_month, run_month, beneficiary_id",
-            [code, key, key, month]).fetchall() if _has(con, "eligibility_months") else []
+            [code, key, key, month]).fetchall() if has_table(con, "eligibility_months") else []
         result["policies"][code] = {
             "name": meta["name"],
             # a recurring decision month by month: payable as of that run and listed by earlier
@@ -162,11 +163,6 @@ def shared_exclusion_facts(con, key: str, as_of: dt.date) -> dict:
         "ledger": [dict(zip(("application_id", "policy_code", "applicant_id", "beneficiary_id_number",
                              "subsidy_month", "amount", "status"), map(_plain, r))) for r in ledger],
     }
-
-
-def _has(con, table: str) -> bool:
-    return bool(con.execute("select 1 from duckdb_tables() where table_name = ? and not temporary",
-                            [table]).fetchall())
 
 
 def _yuan(value) -> str:

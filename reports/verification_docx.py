@@ -16,8 +16,9 @@ from pathlib import Path
 
 import duckdb
 
-from .common import CHECK_NAMES, check_codes, league_name, month_first_day, policy_name, table_columns, table_exists
-from .masking import mask_id, mask_text
+from .common import CHECK_NAMES, check_codes, league_name, month_first_day, policy_name, table_exists
+from .masking import mask_id
+from .tracking import OVERDUE_CHECK, OVERDUE_CHECK_NAME
 
 # 环节 of an overdue case: the ledger's (overdue_* checks) and the list's (tracking states).
 OVERDUE_STAGES = [
@@ -28,10 +29,9 @@ OVERDUE_STAGES = [
     ("超期未确认", "告知后超期未确认（已再次告知）"),
     ("超期未发放", "确认申领后超过20个工作日未发放"),
 ]
-OVERDUE_CHECK = "overdue_unpaid_confirmed"
-# Checks whose Chinese name reports/common.py CHECK_NAMES lacks (a check with no finding has no
-# check_name row to fall back on): the body shows Chinese labels only.
-EXTRA_CHECK_NAMES = {"listed_above_payable": "已列入金额高于应补金额", OVERDUE_CHECK: "确认后超期未发放（超过20个工作日）"}
+# The one check CHECK_NAMES (reports/common.py) does not list: it exists only with the optional
+# sources (a check with no finding has no check_name row to fall back on).
+EXTRA_CHECK_NAMES = {OVERDUE_CHECK: OVERDUE_CHECK_NAME}
 
 
 def _findings(con, month: str, league: str) -> list[dict]:

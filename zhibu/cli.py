@@ -271,7 +271,8 @@ def cmd_explain(args) -> int:
         if not _known(con, key) and not pending:
             print(f"未找到 / not found: {key} 不在 {month} 及以前的任何数据中 "
                   f"(no record of this ID in the extracts up to {month})")
-            if not _check_character_ok(key):
+            from matchers.codes import id_valid, uscc_valid
+            if not (id_valid(key) or uscc_valid(key)):
                 print("注意 / note: 校验位不符，这不是有效的公民身份号码或统一社会信用代码，可能录错了一位 "
                       "(the check character is wrong: probably a typing error)")
             return 0
@@ -282,13 +283,6 @@ def cmd_explain(args) -> int:
                 print(f"  {kind}: {left_id or '-'} {left_name or ''} ↔ {right_id} {right_name or ''} "
                       f"score {score:.2f} ({reason})")
     return 0
-
-
-def _check_character_ok(key: str) -> bool:
-    """GB 11643 (MOD 11-2) or GB 32100 check character."""
-    from stdnum.cn import ric, uscc
-    id_ok = key[:17].isdigit() and ric.calc_check_digit(key[:17] + "0") == key[17]
-    return id_ok or uscc.is_valid(key)
 
 
 def _has(con, table: str) -> bool:
