@@ -111,7 +111,7 @@ def run(scale: float, seed: int, bench_python: str | None) -> dict:
     linkage_synth.build(con, scale=scale, seed=seed)
 
     t0 = time.perf_counter()
-    ours = match_persons(con, Decisions())
+    ours = match_persons(con, Decisions(), "2026-10")
     ours_seconds = time.perf_counter() - t0
 
     # the same records for both systems

@@ -201,7 +201,7 @@ def run_child(cmd: list[str], log: Path, timeout: float | None, env: dict | None
 
 def stage_log(text: str) -> dict:
     """'stage X done in N.Ns' lines of the -v log."""
-    return {m.group(1): float(m.group(2)) for m in re.finditer(r"stage (\w+) done in ([\d.]+)s", text)}
+    return {m.group(1): float(m.group(2)) for m in re.finditer(r"(?:stage |\d{4}-\d{2} )(\w+) +done in ([\d.]+)s", text)}
 
 
 # ---------------------------------------------------------------- statement profile (--profile)

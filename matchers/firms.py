@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING
 import duckdb
 from rapidfuzz import fuzz, process
 
-from matchers import codes, levels, names
+from matchers import codes, levels, names, state
 from matchers.persons import (REVIEW_COLUMNS, TimedConnection, decide_sql, decisions_table, outcome_stats, region_level_sql,
-                              relation_columns, resolve_name_levels, score_sql)
+                              relation, relation_columns, resolve_name_levels, score_sql)
 from matchers.review import Decisions
+from zhibu.warehouse import month_start
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -33,10 +34,13 @@ log = logging.getLogger(__name__)
 _USCC_PATTERN = "[0-9A-HJ-NPQRTUWXY]{18}"
 
 
-def occurrences_sql(con: duckdb.DuckDBPyConnection, person_links: str | None = None) -> str | None:
+def occurrences_sql(con: duckdb.DuckDBPyConnection, person_links: str | None = None,
+                    extract_month=None) -> str | None:
     """UNION ALL of every USCC column of every asof_<source> view that exists. `person_links`:
-    a relation (raw_id, person_id) of repaired person IDs, for the shared-employee evidence."""
+    a relation (raw_id, person_id) of repaired person IDs, for the shared-employee evidence;
+    `extract_month`: only the rows of that extract (to profile it, matchers.state)."""
     selects = []
+    month_filter = f" AND a.extract_month = DATE '{extract_month}'" if extract_month else ""
     for spec in levels.FIRM_ID_COLUMNS:
         cols = relation_columns(con, f"asof_{spec.source}")
         if cols is None or spec.column not in cols or f"{spec.column}_valid" not in cols:
@@ -54,15 +58,17 @@ def occurrences_sql(con: duckdb.DuckDBPyConnection, person_links: str | None = N
                         f"AND _pl.raw_id = a.{spec.person}")
             else:
                 person = f"CASE WHEN a.{spec.person}_valid THEN a.{spec.person} END"
-        where = "TRUE" + (f" AND ({spec.where.replace('applicant_type', 'a.applicant_type')})" if spec.where else "")
+        where = ("TRUE" + (f" AND ({spec.where.replace('applicant_type', 'a.applicant_type')})" if spec.where else "")
+                 + month_filter)
         selects.append(
             f"SELECT '{spec.source}' AS source, a.{spec.column} AS code, "
             f"coalesce(a.{spec.column}_valid, false) AS code_valid, "
             f"CAST({col(spec.name)} AS VARCHAR) AS firm_name, CAST({col(spec.region)} AS VARCHAR) AS region, "
             f"CAST({person} AS VARCHAR) AS person, "
             f"CAST({col('source_file')} AS VARCHAR) AS source_file, "
-            f"CAST({col('source_line')} AS BIGINT) AS source_line "
-            f"FROM asof_{spec.source} a{join} WHERE {where}"
+            f"CAST({col('source_line')} AS BIGINT) AS source_line, "
+            f"CAST({col('extract_month')} AS DATE) AS extract_month "
+            f"FROM {relation(con, spec.source, extract_month)} a{join} WHERE {where}"
         )
     return "\nUNION ALL\n".join(selects) if selects else None
 
@@ -130,10 +136,39 @@ def _name_candidates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return pd.DataFrame({"rid": pd.Series(rids, dtype="int64"), "candidate": pd.Series(cands, dtype=object)})
 
 
-def _build_pairs(con: duckdb.DuckDBPyConnection, occurrences: str) -> None:
+def build_profile(con: duckdb.DuckDBPyConnection, extract_month, person_links: str | None) -> None:
+    """link_firm_profiles / link_firm_persons rows of one extract month: each valid USCC with the
+    names, counties and employees it was seen with, and whether the register holds it."""
+    occurrences = occurrences_sql(con, person_links, extract_month)
+    if occurrences is None:
+        return
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _f_month_occ AS
+                    SELECT code, firm_name, region, person, source FROM ({occurrences})
+                    WHERE code_valid AND code IS NOT NULL""")
+    con.execute(f"""
+        INSERT INTO link_firm_profiles
+        SELECT DATE '{extract_month}', code,
+               list(DISTINCT firm_name ORDER BY firm_name) FILTER (WHERE firm_name IS NOT NULL),
+               list(DISTINCT region ORDER BY region) FILTER (WHERE region IS NOT NULL),
+               bool_or(source = '{levels.FIRM_REGISTER[0]}')
+        FROM _f_month_occ GROUP BY code ORDER BY code""")
+    con.execute(f"""INSERT INTO link_firm_persons
+                    SELECT DISTINCT DATE '{extract_month}', code, person FROM _f_month_occ
+                    WHERE person IS NOT NULL ORDER BY ALL""")
+    con.execute("DROP TABLE _f_month_occ")
+
+
+def _merged(column: str) -> str:
+    """A profile list column merged over extract months (sorted, distinct, NULL when empty)."""
+    return f"nullif(list_sort(list_distinct(flatten(list({column})))), [])"
+
+
+def _build_pairs(con: duckdb.DuckDBPyConnection, occurrences: str, month: str, prior: str | None) -> None:
+    m = f"DATE '{month_start(month)}'"
     con.execute(f"CREATE OR REPLACE TEMP VIEW _f_occ AS {occurrences}")
-    con.execute("CREATE OR REPLACE TEMP TABLE _f_known AS "
-                "SELECT DISTINCT code FROM _f_occ WHERE code_valid AND code IS NOT NULL")
+    # the known firms: every valid USCC of the extracts <= M (their profiles, not their rows)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _f_known AS "
+                f"SELECT DISTINCT code FROM link_firm_profiles WHERE extract_month <= {m}")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _f_residue AS
         SELECT row_number() OVER (ORDER BY code NULLS FIRST, firm_name NULLS FIRST, region NULLS FIRST) AS rid,
@@ -147,6 +182,26 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, occurrences: str) -> None:
           AND ((code IS NOT NULL AND regexp_full_match(code, '{_USCC_PATTERN}')) OR firm_name IS NOT NULL)
         GROUP BY code, firm_name, region
     """)
+    # What the latest earlier run linked stays linked (unless an analyst decided on the record
+    # since): only the records not linked then are compared again.
+    links = "firm_links" if prior else (
+        "(SELECT NULL::VARCHAR AS run_month, raw_uscc, firm_name, region_code, uscc, method, score, agreed, "
+        "evidence, NULL::VARCHAR AS established_in FROM _f_links WHERE false)")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _f_carried AS
+        SELECT l.raw_uscc, l.firm_name, l.region_code, l.uscc, l.method, l.score, l.agreed, l.evidence,
+               'carried' AS block, coalesce(l.established_in, l.run_month) AS established_in
+        FROM {links} l
+        WHERE {"l.run_month = '" + prior + "'" if prior else "false"}
+          AND EXISTS (SELECT 1 FROM _f_residue r WHERE r.raw_uscc IS NOT DISTINCT FROM l.raw_uscc
+                      AND r.firm_name IS NOT DISTINCT FROM l.firm_name
+                      AND r.region_code IS NOT DISTINCT FROM l.region_code)
+          AND NOT EXISTS (SELECT 1 FROM _decisions d WHERE d.kind = 'firm'
+                          AND d.raw_id IS NOT DISTINCT FROM l.raw_uscc AND d.name IS NOT DISTINCT FROM l.firm_name)
+    """)
+    con.execute("""DELETE FROM _f_residue r USING _f_carried c
+                   WHERE c.raw_uscc IS NOT DISTINCT FROM r.raw_uscc AND c.firm_name IS NOT DISTINCT FROM r.firm_name
+                     AND c.region_code IS NOT DISTINCT FROM r.region_code""")
     con.execute("CREATE OR REPLACE TEMP TABLE _f_pairs_edit AS "
                 + codes.variants_sql("_f_residue", "raw_uscc", "_f_known", "uscc"))
     con.register("_f_pairs_name_frame", _name_candidates(con))
@@ -165,23 +220,17 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, occurrences: str) -> None:
             FROM _f_pairs_name n JOIN _f_residue r ON r.rid = n.rid
         )
     """)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _f_cand_occ AS
-        SELECT code, firm_name, region, person, source FROM _f_occ
-        WHERE code_valid AND code IN (SELECT candidate FROM _f_pairs_base)
-    """)
-    # (one scan of the ~20M-row occurrences for the candidates' rows, read twice below; their
-    # distinct employees once, for both the employee count and the shared-employee comparison)
-    con.execute("CREATE OR REPLACE TEMP TABLE _f_cand_persons AS "
-                "SELECT DISTINCT code, person FROM _f_cand_occ WHERE person IS NOT NULL")
+    # the candidates' distinct employees, for both the employee count and the shared-employee comparison
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _f_cand_persons AS
+                    SELECT DISTINCT code, person FROM link_firm_persons
+                    WHERE extract_month <= {m} AND code IN (SELECT candidate FROM _f_pairs_base)""")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _f_cand_attrs AS
         WITH per_code AS (
-            SELECT code,
-                   list(DISTINCT firm_name ORDER BY firm_name) FILTER (WHERE firm_name IS NOT NULL) AS names,
-                   list(DISTINCT region ORDER BY region) FILTER (WHERE region IS NOT NULL) AS regions,
-                   bool_or(source = '{levels.FIRM_REGISTER[0]}') AS registered
-            FROM _f_cand_occ
+            SELECT code, {_merged('names')} AS names, {_merged('regions')} AS regions,
+                   bool_or(registered) AS registered
+            FROM link_firm_profiles
+            WHERE extract_month <= {m} AND code IN (SELECT candidate FROM _f_pairs_base)
             GROUP BY code
         ),
         employees AS (SELECT code, count(*) AS n_persons FROM _f_cand_persons GROUP BY code)
@@ -224,34 +273,39 @@ class FirmMatch:
     stats: list[dict] = field(default_factory=list)
     known_codes: int = 0
     residue_records: int = 0
+    carried_links: int = 0
     python_name_pairs: int = 0
     step_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def _empty_outputs(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""CREATE OR REPLACE TEMP TABLE _f_links (raw_uscc VARCHAR, firm_name VARCHAR, region_code VARCHAR,
-                   uscc VARCHAR, method VARCHAR, score DOUBLE, agreed VARCHAR, evidence VARCHAR, block VARCHAR)""")
+                   uscc VARCHAR, method VARCHAR, score DOUBLE, agreed VARCHAR, evidence VARCHAR, block VARCHAR,
+                   established_in VARCHAR)""")
     con.execute("CREATE OR REPLACE TEMP TABLE _f_review (" + ", ".join(
         f"{c} {'BIGINT' if c == 'source_line' else 'DOUBLE' if c == 'score' else 'VARCHAR'}"
         for c in REVIEW_COLUMNS) + ")")
 
 
-def match_firms(con: duckdb.DuckDBPyConnection, decisions: Decisions,
+def match_firms(con: duckdb.DuckDBPyConnection, decisions: Decisions, month: str,
                 person_links: str | None = None) -> FirmMatch:
-    """Link every (bad or missing USCC, firm name, county) record seen as of the run month."""
+    """Link every (bad or missing USCC, firm name, county) record seen as of run month `month`."""
     timings: dict[str, float] = {}
     con = TimedConnection(con, timings)
     occurrences = occurrences_sql(con, person_links)
     if occurrences is None:
         _empty_outputs(con)
         return FirmMatch()
-    _build_pairs(con, occurrences)
+    state.refresh(con, "firm", month, lambda e: occurrences_sql(con, person_links, e) if e else occurrences,
+                  lambda e: build_profile(con, e, person_links))
+    decisions_table(con, decisions)
+    _empty_outputs(con)
+    _build_pairs(con, occurrences, month, state.prior_run_month(con, "firm_links", month))
     python_pairs = resolve_name_levels(con, "_f_pairs", "firm_name", "c_names", "l_firm_name",
                                        names.compare_firm_names, ("exact", "fuzzy_high", "fuzzy", "else"))
     s = score_sql(levels.FIRM_COMPARISONS, levels.FIRM_BLOCKING)
     con.execute(f"UPDATE _f_pairs SET score = {s['score']}, veto = {s['veto']}, agreed = {s['agreed']}, "
                 f"labels = {s['labels']}")
-    decisions_table(con, decisions)
     decide_sql(con, kind="firm", residue="_f_residue", pairs="_f_pairs", raw_col="raw_uscc", name_col="firm_name",
                valid_code="regexp_full_match({code}, '" + _USCC_PATTERN + "')", out="_f_decided")
     evidence = ("p.block || coalesce(' (' || nullif(p.edit, '') || ')', '') || '; ' || p.labels "
@@ -266,9 +320,11 @@ def match_firms(con: duckdb.DuckDBPyConnection, decisions: Decisions,
                CASE WHEN d.verdict = 'reviewed'
                     THEN d.reason || '; ' || coalesce('model: ' || {evidence}, 'not proposed by the model')
                     ELSE {evidence} END AS evidence,
-               coalesce(p.block, 'decision_file') AS block
+               coalesce(p.block, 'decision_file') AS block, '{month}' AS established_in
         FROM _f_decided d JOIN _f_residue r ON r.rid = d.rid LEFT JOIN _f_pairs p ON p.pair_id = d.pair_id
         WHERE d.verdict IN ('link', 'reviewed')
+        UNION ALL
+        SELECT * FROM _f_carried
     """)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _f_review AS
@@ -285,12 +341,13 @@ def match_firms(con: duckdb.DuckDBPyConnection, decisions: Decisions,
     """)
     known = con.execute("SELECT count(*) FROM _f_known").fetchall()[0][0]
     residue = con.execute("SELECT count(*) FROM _f_residue").fetchall()[0][0]
+    carried = con.execute("SELECT count(*) FROM _f_carried").fetchall()[0][0]
     stats = [{"stage": "firm", "blocking_key": "valid_uscc", "candidate_pairs": 0, "links": known, "method": "exact"}]
     stats += outcome_stats(con, "firm", "_f_pairs", "_f_decided", "_f_links",
                            "SELECT d.rid, l.method FROM _f_links l JOIN _f_residue d "
                            "ON d.raw_uscc IS NOT DISTINCT FROM l.raw_uscc AND d.firm_name IS NOT DISTINCT FROM "
                            "l.firm_name AND d.region_code IS NOT DISTINCT FROM l.region_code")
-    log.info("firms: %d known valid USCCs, %d residue records, %d name pairs compared in Python",
-             known, residue, python_pairs)
-    return FirmMatch(stats=stats, known_codes=known, residue_records=residue, python_name_pairs=python_pairs,
-                     step_seconds=timings)
+    log.info("firms: %d known valid USCCs, %d residue records compared, %d links carried, "
+             "%d name pairs compared in Python", known, residue, carried, python_pairs)
+    return FirmMatch(stats=stats, known_codes=known, residue_records=residue, carried_links=carried,
+                     python_name_pairs=python_pairs, step_seconds=timings)

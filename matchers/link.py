@@ -34,10 +34,10 @@ DECISIONS_FILE_NAME = "review_decisions.csv"
 DDL = {
     "person_links": """CREATE TABLE IF NOT EXISTS person_links (
         run_month VARCHAR, raw_id VARCHAR, name VARCHAR, person_id VARCHAR, method VARCHAR,
-        score DOUBLE, agreed VARCHAR, evidence VARCHAR)""",
+        score DOUBLE, agreed VARCHAR, evidence VARCHAR, established_in VARCHAR)""",
     "firm_links": """CREATE TABLE IF NOT EXISTS firm_links (
         run_month VARCHAR, raw_uscc VARCHAR, firm_name VARCHAR, region_code VARCHAR, uscc VARCHAR,
-        method VARCHAR, score DOUBLE, agreed VARCHAR, evidence VARCHAR)""",
+        method VARCHAR, score DOUBLE, agreed VARCHAR, evidence VARCHAR, established_in VARCHAR)""",
     "review_queue": """CREATE TABLE IF NOT EXISTS review_queue (
         run_month VARCHAR, kind VARCHAR, source VARCHAR, source_file VARCHAR, source_line BIGINT,
         left_id VARCHAR, left_name VARCHAR, left_region VARCHAR, left_phone VARCHAR,
@@ -48,9 +48,10 @@ DDL = {
         method VARCHAR)""",
 }
 COLUMNS = {
-    "person_links": ["run_month", "raw_id", "name", "person_id", "method", "score", "agreed", "evidence"],
+    "person_links": ["run_month", "raw_id", "name", "person_id", "method", "score", "agreed", "evidence",
+                     "established_in"],
     "firm_links": ["run_month", "raw_uscc", "firm_name", "region_code", "uscc", "method", "score", "agreed",
-                   "evidence"],
+                   "evidence", "established_in"],
     "review_queue": ["run_month", "kind", "source", "source_file", "source_line", "left_id", "left_name",
                      "left_region", "left_phone", "right_id", "right_name", "right_region", "right_phone",
                      "score", "agreed", "reason"],
@@ -73,9 +74,15 @@ def default_decisions_file(con: duckdb.DuckDBPyConnection) -> Path | None:
     return Path(row[0]).resolve().parent / DECISIONS_FILE_NAME
 
 
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for table, ddl in DDL.items():
+        con.execute(ddl)
+    for table in ("person_links", "firm_links"):   # the run month a link was first made (matchers.state)
+        con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS established_in VARCHAR")
+
+
 def _write(con: duckdb.DuckDBPyConnection, table: str, month: str, select_sql: str) -> None:
     """Replace run month `month` of `table` with the rows of `select_sql` (canonical columns but run_month)."""
-    con.execute(DDL[table])
     con.execute(f"DELETE FROM {table} WHERE run_month = ?", [month])
     cols = ", ".join(COLUMNS[table])
     con.execute(f"INSERT INTO {table} ({cols}) SELECT ? AS run_month, {', '.join(COLUMNS[table][1:])} "
@@ -172,14 +179,15 @@ def link_month(con: duckdb.DuckDBPyConnection, month: str, decisions_file: Path 
     if decisions_file is None:
         decisions_file = default_decisions_file(con)
     decisions = read_decisions(decisions_file)
+    ensure_tables(con)
     t0 = time.perf_counter()
-    persons = match_persons(con, decisions)
+    persons = match_persons(con, decisions, month)
     t1 = time.perf_counter()
     # repaired employees count as shared-employee evidence for the firms (one owner per bad ID only)
     con.execute("""CREATE OR REPLACE TEMP TABLE _p_linked_raw AS
                    SELECT raw_id, any_value(person_id) AS person_id FROM _p_links
                    GROUP BY raw_id HAVING count(DISTINCT person_id) = 1""")
-    firms = match_firms(con, decisions, person_links="_p_linked_raw")
+    firms = match_firms(con, decisions, month, person_links="_p_linked_raw")
     t2 = time.perf_counter()
     stats_frame = pd.DataFrame(persons.stats + firms.stats, columns=COLUMNS["link_stats"][1:])
     con.register("_link_stats_frame", stats_frame)
@@ -206,7 +214,7 @@ def link_month(con: duckdb.DuckDBPyConnection, month: str, decisions_file: Path 
     for tmp in ("_p_occ", "_f_occ"):
         con.execute(f"DROP VIEW IF EXISTS {tmp}")
     for tmp in ("_p_usample", "_p_name_tf", "_w_upairs", "_p_known", "_p_residue", "_p_pairs_edit", "_p_pairs_fallback", "_p_cand_attrs", "_p_pairs",
-                "_p_decided", "_p_links", "_p_review", "_p_linked_raw", "_decisions",
+                "_p_decided", "_p_links", "_p_review", "_p_linked_raw", "_decisions", "_p_carried", "_p_residue_all", "_f_carried",
                 "_f_known", "_f_residue", "_f_cand_occ", "_f_cand_persons", "_f_pairs_edit", "_f_pairs_name", "_f_pairs_base", "_f_cand_attrs",
                 "_f_shared", "_f_pairs", "_f_decided", "_f_links", "_f_review"):
         con.execute(f"DROP TABLE IF EXISTS {tmp}")
@@ -219,9 +227,11 @@ def link_month(con: duckdb.DuckDBPyConnection, month: str, decisions_file: Path 
         "month": month,
         "known_person_ids": persons.known_ids,
         "person_residue_records": persons.residue_records,
+        "person_links_carried": persons.carried_links,
         "person_links": counts["person_links"],
         "known_firm_usccs": firms.known_codes,
         "firm_residue_records": firms.residue_records,
+        "firm_links_carried": firms.carried_links,
         "firm_links": counts["firm_links"],
         "candidate_pairs": pairs,
         "review_queue": counts["review_queue"],

@@ -36,8 +36,9 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from matchers import levels, names, weights
+from matchers import levels, names, state, weights
 from matchers.review import Decisions
+from zhibu.warehouse import month_start
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +52,12 @@ REVIEW_COLUMNS = ["kind", "source", "source_file", "source_line", "left_id", "le
 # Helpers shared with firms.py
 # --------------------------------------------------------------------------------------------
 def relation_columns(con: duckdb.DuckDBPyConnection, relation: str) -> set[str] | None:
-    """Column names of a table/view, or None if it does not exist."""
-    try:
-        return {row[0] for row in con.execute(f"DESCRIBE {relation}").fetchall()}
-    except duckdb.Error:
+    """Column names of a table/view, or None if it does not exist (asked of the catalog, not by a
+    failing DESCRIBE: a failed statement would abort the transaction it runs in)."""
+    exists = con.execute("SELECT count(*) FROM duckdb_columns() WHERE table_name = ?", [relation]).fetchall()[0][0]
+    if not exists:
         return None
+    return {row[0] for row in con.execute(f"DESCRIBE {relation}").fetchall()}
 
 
 class TimedConnection:
@@ -241,9 +243,20 @@ def decide_sql(con, *, kind: str, residue: str, pairs: str, raw_col: str, name_c
 # --------------------------------------------------------------------------------------------
 # SQL steps
 # --------------------------------------------------------------------------------------------
-def occurrences_sql(con: duckdb.DuckDBPyConnection) -> str | None:
-    """UNION ALL of every citizen-ID column of every asof_<source> view that exists."""
+def relation(con: duckdb.DuckDBPyConnection, source: str, extract_month=None) -> str:
+    """What occurrences read: the run's as-of view, or to profile one extract month, its staged
+    rows as loaded (superseded or not, a snapshot not the latest: what the extract said), so a
+    profile is the same whenever it is built. Hand-built warehouses without staging: the as-of."""
+    if extract_month and relation_columns(con, f"stg_{source}") is not None:
+        return f"stg_{source}"
+    return f"asof_{source}"
+
+
+def occurrences_sql(con: duckdb.DuckDBPyConnection, extract_month=None) -> str | None:
+    """UNION ALL of every citizen-ID column of every asof_<source> view that exists; with
+    `extract_month`, only the rows of that extract (to profile it, matchers.state)."""
     selects = []
+    month_filter = f" AND extract_month = DATE '{extract_month}'" if extract_month else ""
     for spec in levels.PERSON_ID_COLUMNS:
         cols = relation_columns(con, f"asof_{spec.source}")
         if cols is None or spec.column not in cols or f"{spec.column}_valid" not in cols:
@@ -254,7 +267,7 @@ def occurrences_sql(con: duckdb.DuckDBPyConnection) -> str | None:
 
         employer = (f"CASE WHEN {spec.employer}_valid THEN {spec.employer} END"
                     if spec.employer and spec.employer in cols and f"{spec.employer}_valid" in cols else "NULL")
-        where = f"{spec.column} IS NOT NULL" + (f" AND ({spec.where})" if spec.where else "")
+        where = f"{spec.column} IS NOT NULL" + (f" AND ({spec.where})" if spec.where else "") + month_filter
         selects.append(
             f"SELECT '{spec.source}' AS source, {spec.column} AS id, "
             f"coalesce({spec.column}_valid, false) AS id_valid, "
@@ -262,16 +275,43 @@ def occurrences_sql(con: duckdb.DuckDBPyConnection) -> str | None:
             f"CAST({col(spec.phone)} AS VARCHAR) AS phone, CAST({employer} AS VARCHAR) AS employer, "
             f"CAST({col(spec.school)} AS VARCHAR) AS school, CAST({col(spec.household)} AS VARCHAR) AS household, "
             f"CAST({col('source_file')} AS VARCHAR) AS source_file, "
-            f"CAST({col('source_line')} AS BIGINT) AS source_line "
-            f"FROM asof_{spec.source} WHERE {where}"
+            f"CAST({col('source_line')} AS BIGINT) AS source_line, "
+            f"CAST({col('extract_month')} AS DATE) AS extract_month "
+            f"FROM {relation(con, spec.source, extract_month)} WHERE {where}"
         )
     return "\nUNION ALL\n".join(selects) if selects else None
 
 
-def _build_pairs(con: duckdb.DuckDBPyConnection, occurrences: str) -> None:
+def build_profile(con: duckdb.DuckDBPyConnection, extract_month) -> None:
+    """link_person_profiles rows of one extract month: each valid ID with what it was seen with."""
+    occurrences = occurrences_sql(con, extract_month)
+    if occurrences is None:
+        return
+    con.execute(f"""
+        INSERT INTO link_person_profiles
+        SELECT DATE '{extract_month}', id,
+               list(DISTINCT name ORDER BY name) FILTER (WHERE name IS NOT NULL),
+               list(DISTINCT region ORDER BY region) FILTER (WHERE region IS NOT NULL),
+               list(DISTINCT phone ORDER BY phone) FILTER (WHERE phone IS NOT NULL),
+               list(DISTINCT employer ORDER BY employer) FILTER (WHERE employer IS NOT NULL),
+               list(DISTINCT school ORDER BY school) FILTER (WHERE school IS NOT NULL),
+               list(DISTINCT household ORDER BY household) FILTER (WHERE household IS NOT NULL)
+        FROM ({occurrences}) WHERE id_valid
+        GROUP BY id ORDER BY id""")
+
+
+def _merged(column: str) -> str:
+    """A profile list column merged over extract months (sorted, distinct, NULL when empty)."""
+    return f"nullif(list_sort(list_distinct(flatten(list({column})))), [])"
+
+
+def _build_pairs(con: duckdb.DuckDBPyConnection, occurrences: str, month: str, prior: str | None) -> None:
     from matchers import codes
+    m = f"DATE '{month_start(month)}'"
     con.execute(f"CREATE OR REPLACE TEMP VIEW _p_occ AS {occurrences}")
-    con.execute("CREATE OR REPLACE TEMP TABLE _p_known AS SELECT DISTINCT id AS code FROM _p_occ WHERE id_valid")
+    # the known persons: every valid ID of the extracts <= M (their profiles, not their rows)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _p_known AS "
+                f"SELECT DISTINCT id AS code FROM link_person_profiles WHERE extract_month <= {m}")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _p_residue AS
         SELECT row_number() OVER (ORDER BY id, name NULLS FIRST) AS rid, id AS raw_id, name,
@@ -286,10 +326,28 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, occurrences: str) -> None:
         WHERE NOT id_valid AND regexp_full_match(id, '{_ID_PATTERN}')
         GROUP BY id, name
     """)
+    # What the latest earlier run linked stays linked (unless an analyst decided on the record
+    # since): only the records not linked then are compared again.
+    links = "person_links" if prior else (
+        "(SELECT NULL::VARCHAR AS run_month, raw_id, name, person_id, method, score, agreed, evidence, "
+        "NULL::VARCHAR AS established_in FROM _p_links WHERE false)")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _p_carried AS
+        SELECT l.raw_id, l.name, l.person_id, l.method, l.score, l.agreed, l.evidence, 'carried' AS block,
+               coalesce(l.established_in, l.run_month) AS established_in
+        FROM {links} l
+        WHERE {"l.run_month = " + _q(prior) if prior else "false"}
+          AND EXISTS (SELECT 1 FROM _p_residue r WHERE r.raw_id = l.raw_id AND r.name IS NOT DISTINCT FROM l.name)
+          AND NOT EXISTS (SELECT 1 FROM _decisions d WHERE d.kind = 'person' AND d.raw_id = l.raw_id
+                          AND (d.name IS NOT DISTINCT FROM l.name OR l.name IS NULL))
+    """)
+    con.execute("CREATE OR REPLACE TEMP TABLE _p_residue_all AS SELECT raw_id, name FROM _p_residue")
+    con.execute("""DELETE FROM _p_residue r USING _p_carried c
+                   WHERE c.raw_id = r.raw_id AND c.name IS NOT DISTINCT FROM r.name""")
     con.execute("CREATE OR REPLACE TEMP TABLE _p_pairs_edit AS "
                 + codes.variants_sql("_p_residue", "raw_id", "_p_known", "id"))
     # Fallback block: same name as sent + same birth date, for records with no one-edit candidate.
-    con.execute("""
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _p_pairs_fallback AS
         WITH need AS (
             SELECT rid, raw_id, name FROM _p_residue r
@@ -298,9 +356,10 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, occurrences: str) -> None:
         -- name and birth date together restrict the ~20M-row scan (a common name alone does not)
         need_keys AS (SELECT DISTINCT name, substr(raw_id, 7, 8) AS birth FROM need),
         valid_named AS (
-            SELECT DISTINCT o.id, o.name FROM _p_occ o
-            SEMI JOIN need_keys k ON k.name = o.name AND k.birth = substr(o.id, 7, 8)
-            WHERE o.id_valid
+            SELECT DISTINCT x.id, x.name
+            FROM (SELECT id, unnest(names) AS name FROM link_person_profiles
+                  WHERE extract_month <= {m} AND substr(id, 7, 8) IN (SELECT birth FROM need_keys)) x
+            SEMI JOIN need_keys k ON k.name = x.name AND k.birth = substr(x.id, 7, 8)
         )
         SELECT n.rid, v.id AS candidate
         FROM need n JOIN valid_named v ON v.name = n.name AND substr(v.id, 7, 8) = substr(n.raw_id, 7, 8)
@@ -311,19 +370,15 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, occurrences: str) -> None:
     sample = weights.sample_sql("_p_known", n_known) if levels.ESTIMATE_WEIGHTS else \
         "SELECT code FROM _p_known WHERE false"
     con.execute(f"CREATE OR REPLACE TEMP TABLE _p_usample AS {sample}")
-    con.execute("""
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _p_cand_attrs AS
         WITH wanted AS (SELECT candidate FROM _p_pairs_edit UNION SELECT candidate FROM _p_pairs_fallback
                         UNION SELECT code FROM _p_usample)
-        SELECT id,
-               list(DISTINCT name ORDER BY name) FILTER (WHERE name IS NOT NULL) AS names,
-               list(DISTINCT region ORDER BY region) FILTER (WHERE region IS NOT NULL) AS regions,
-               list(DISTINCT phone ORDER BY phone) FILTER (WHERE phone IS NOT NULL) AS phones,
-               list(DISTINCT employer ORDER BY employer) FILTER (WHERE employer IS NOT NULL) AS employers,
-               list(DISTINCT school ORDER BY school) FILTER (WHERE school IS NOT NULL) AS schools,
-               list(DISTINCT household ORDER BY household) FILTER (WHERE household IS NOT NULL) AS households
-        FROM _p_occ
-        WHERE id_valid AND id IN (SELECT candidate FROM wanted)
+        SELECT id, {_merged('names')} AS names, {_merged('regions')} AS regions, {_merged('phones')} AS phones,
+               {_merged('employers')} AS employers, {_merged('schools')} AS schools,
+               {_merged('households')} AS households
+        FROM link_person_profiles
+        WHERE extract_month <= {m} AND id IN (SELECT candidate FROM wanted)
         GROUP BY id
     """)
     n_sample = weights.name_tf_table(con, "_p_usample", "_p_cand_attrs", "_p_name_tf")
@@ -375,11 +430,12 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, occurrences: str) -> None:
 # --------------------------------------------------------------------------------------------
 @dataclass
 class PersonMatch:
-    links: str = "_p_links"        # raw_id, name, person_id, method, score, agreed, evidence, block
+    links: str = "_p_links"        # raw_id, name, person_id, method, score, agreed, evidence, block, established_in
     review: str = "_p_review"      # REVIEW_COLUMNS
     stats: list[dict] = field(default_factory=list)
     known_ids: int = 0
     residue_records: int = 0
+    carried_links: int = 0
     python_name_pairs: int = 0
     step_seconds: dict[str, float] = field(default_factory=dict)
     weights: list[dict] = field(default_factory=list)   # link_weights rows (matchers.weights)
@@ -387,7 +443,8 @@ class PersonMatch:
 
 def _empty_outputs(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""CREATE OR REPLACE TEMP TABLE _p_links (raw_id VARCHAR, name VARCHAR, person_id VARCHAR,
-                   method VARCHAR, score DOUBLE, agreed VARCHAR, evidence VARCHAR, block VARCHAR)""")
+                   method VARCHAR, score DOUBLE, agreed VARCHAR, evidence VARCHAR, block VARCHAR,
+                   established_in VARCHAR)""")
     con.execute("CREATE OR REPLACE TEMP TABLE _p_review (" + ", ".join(
         f"{c} {'BIGINT' if c == 'source_line' else 'DOUBLE' if c == 'score' else 'VARCHAR'}"
         for c in REVIEW_COLUMNS) + ")")
@@ -409,15 +466,19 @@ def _edit_zh(edit: str) -> str:
             f"WHEN {edit} = 'two_edits' THEN '号码两位不同' ELSE '号码多位不同' END")
 
 
-def match_persons(con: duckdb.DuckDBPyConnection, decisions: Decisions) -> PersonMatch:
-    """Link every (bad ID, name) record seen as of the run month; see the module docstring."""
+def match_persons(con: duckdb.DuckDBPyConnection, decisions: Decisions, month: str) -> PersonMatch:
+    """Link every (bad ID, name) record seen as of the run month `month`; see the module docstring."""
     timings: dict[str, float] = {}
     con = TimedConnection(con, timings)
     occurrences = occurrences_sql(con)
     if occurrences is None:
         _empty_outputs(con)
         return PersonMatch()
-    _build_pairs(con, occurrences)
+    state.refresh(con, "person", month, lambda e: occurrences_sql(con, e) if e else occurrences,
+                  lambda e: build_profile(con, e))
+    decisions_table(con, decisions)
+    _empty_outputs(con)
+    _build_pairs(con, occurrences, month, state.prior_run_month(con, "person_links", month))
     python_pairs = resolve_name_levels(con, "_p_pairs", "name", "c_names", "l_name",
                                        names.compare_person_names, ("exact", "homophone", "fuzzy", "else"))
     if levels.ESTIMATE_WEIGHTS:
@@ -434,7 +495,6 @@ def match_persons(con: duckdb.DuckDBPyConnection, decisions: Decisions) -> Perso
                     strong = block = 'id_one_edit' AND n_edit = 1 AND l_name IN ('exact', 'homophone')
                              AND (l_employer = 'exact' OR l_phone = 'exact'),
                     conflict = NOT ({agrees}) AND ({disagrees})""")
-    decisions_table(con, decisions)
     decide_sql(con, kind="person", residue="_p_residue", pairs="_p_pairs", raw_col="raw_id", name_col="name",
                valid_code="regexp_full_match({code}, '" + _ID_PATTERN + "')", out="_p_decided", rules=True)
 
@@ -450,24 +510,27 @@ def match_persons(con: duckdb.DuckDBPyConnection, decisions: Decisions) -> Perso
                CASE WHEN d.verdict = 'reviewed'
                     THEN d.reason || '; ' || coalesce('model: ' || {evidence}, 'not proposed by the model')
                     ELSE {evidence} END AS evidence,
-               coalesce(p.block, 'decision_file') AS block
+               coalesce(p.block, 'decision_file') AS block, {_q(month)} AS established_in
         FROM _p_decided d JOIN _p_residue r ON r.rid = d.rid LEFT JOIN _p_pairs p ON p.pair_id = d.pair_id
         WHERE d.verdict IN ('link', 'reviewed')
+        UNION ALL
+        SELECT * FROM _p_carried
     """)
     # Nameless records (subsidy ledger) follow a named record with the same bad ID, if all named
     # records with that bad ID were linked to one and the same person.
-    con.execute("""
+    con.execute(f"""
         INSERT INTO _p_links
         WITH named AS (
             SELECT r.raw_id, count(*) AS n_named, count(l.person_id) AS n_linked,
                    count(DISTINCT l.person_id) AS n_owners, min(l.person_id) AS person_id,
                    min(l.method) AS method, min(l.score) AS score, min(l.agreed) AS agreed
-            FROM _p_residue r LEFT JOIN _p_links l ON l.raw_id = r.raw_id AND l.name = r.name
+            FROM _p_residue_all r LEFT JOIN _p_links l ON l.raw_id = r.raw_id AND l.name = r.name
             WHERE r.name IS NOT NULL GROUP BY r.raw_id
         )
         SELECT r.raw_id, NULL, n.person_id, n.method, n.score, n.agreed,
-               'same bad ID as ' || n.n_named || ' named record(s) linked to one person', 'same_raw_id'
-        FROM _p_residue r JOIN named n ON n.raw_id = r.raw_id
+               'same bad ID as ' || n.n_named || ' named record(s) linked to one person', 'same_raw_id',
+               {_q(month)}
+        FROM _p_residue_all r JOIN named n ON n.raw_id = r.raw_id
         WHERE r.name IS NULL AND n.n_linked = n.n_named AND n.n_owners = 1
           AND r.raw_id NOT IN (SELECT raw_id FROM _p_links WHERE name IS NULL)
     """)
@@ -490,14 +553,15 @@ def match_persons(con: duckdb.DuckDBPyConnection, decisions: Decisions) -> Perso
     """)
     known = con.execute("SELECT count(*) FROM _p_known").fetchall()[0][0]
     residue = con.execute("SELECT count(*) FROM _p_residue").fetchall()[0][0]
+    carried = con.execute("SELECT count(*) FROM _p_carried").fetchall()[0][0]
     stats = [{"stage": "person", "blocking_key": "valid_id", "candidate_pairs": 0, "links": known, "method": "exact"}]
     stats += outcome_stats(con, "person", "_p_pairs", "_p_decided", "_p_links",
                            "SELECT r.rid, l.method FROM _p_links l JOIN _p_residue r "
                            "ON r.raw_id = l.raw_id AND r.name IS NOT DISTINCT FROM l.name")
-    log.info("persons: %d known valid IDs, %d residue records, %d name pairs compared in Python",
-             known, residue, python_pairs)
-    return PersonMatch(stats=stats, known_ids=known, residue_records=residue, python_name_pairs=python_pairs,
-                       step_seconds=timings, weights=estimate.rows)
+    log.info("persons: %d known valid IDs, %d residue records compared, %d links carried, "
+             "%d name pairs compared in Python", known, residue, carried, python_pairs)
+    return PersonMatch(stats=stats, known_ids=known, residue_records=residue, carried_links=carried,
+                       python_name_pairs=python_pairs, step_seconds=timings, weights=estimate.rows)
 
 
 def outcome_stats(con, stage: str, pairs: str, decided: str, links: str, link_rids_sql: str) -> list[dict]:

@@ -342,9 +342,13 @@ def test_missing_sources_are_skipped(con):
 def test_lnk_views_use_only_the_run_month_links(con):
     bad = typo(A, 10)
     base_people(con, extra_grad=[{"id_number": bad, "name": "王晓明", "region_code": "150102"}])
-    link_month(con, "2026-09")
     link_month(con, MONTH)
+    stats = link_month(con, "2026-11")
     assert con.execute("SELECT count(DISTINCT run_month) FROM person_links").fetchall()[0][0] == 2
+    # the next month carries the link its predecessor made instead of comparing the record again
+    assert stats["person_links_carried"] == 1 and stats["person_residue_records"] == 0
+    assert con.execute("SELECT run_month, established_in, method FROM person_links ORDER BY run_month").fetchall() \
+        == [(MONTH, MONTH, "id_repaired"), ("2026-11", MONTH, "id_repaired")]
     assert con.execute("SELECT count(*) FROM lnk_graduates").fetchall()[0][0] == 1
     assert con.execute("SELECT count(*) FROM lnk_social_insurance").fetchall()[0][0] == \
         con.execute("SELECT count(*) FROM asof_social_insurance").fetchall()[0][0]
