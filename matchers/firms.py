@@ -35,10 +35,11 @@ _USCC_PATTERN = "[0-9A-HJ-NPQRTUWXY]{18}"
 
 
 def occurrences_sql(con: duckdb.DuckDBPyConnection, person_links: str | None = None,
-                    extract_month=None) -> str | None:
+                    extract_month=None, only: str | None = None) -> str | None:
     """UNION ALL of every USCC column of every asof_<source> view that exists. `person_links`:
     a relation (raw_id, person_id) of repaired person IDs, for the shared-employee evidence;
-    `extract_month`: only the rows of that extract (to profile it, matchers.state)."""
+    `extract_month`: only the rows of that extract (to profile it, matchers.state); `only`
+    'valid' / 'invalid': only rows whose USCC passes / does not pass (filtered in each scan)."""
     selects = []
     month_filter = f" AND a.extract_month = DATE '{extract_month}'" if extract_month else ""
     for spec in levels.FIRM_ID_COLUMNS:
@@ -58,8 +59,10 @@ def occurrences_sql(con: duckdb.DuckDBPyConnection, person_links: str | None = N
                         f"AND _pl.raw_id = a.{spec.person}")
             else:
                 person = f"CASE WHEN a.{spec.person}_valid THEN a.{spec.person} END"
+        validity = {"valid": f" AND a.{spec.column}_valid", "invalid": f" AND a.{spec.column}_valid IS NOT TRUE",
+                    None: ""}[only]
         where = ("TRUE" + (f" AND ({spec.where.replace('applicant_type', 'a.applicant_type')})" if spec.where else "")
-                 + month_filter)
+                 + month_filter + validity)
         selects.append(
             f"SELECT '{spec.source}' AS source, a.{spec.column} AS code, "
             f"coalesce(a.{spec.column}_valid, false) AS code_valid, "
@@ -136,54 +139,26 @@ def _name_candidates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return pd.DataFrame({"rid": pd.Series(rids, dtype="int64"), "candidate": pd.Series(cands, dtype=object)})
 
 
-def build_profile(con: duckdb.DuckDBPyConnection, extract_month, person_links: str | None) -> None:
-    """link_firm_profiles / link_firm_persons rows of one extract month: each valid USCC with the
-    names, counties and employees it was seen with, and whether the register holds it."""
-    occurrences = occurrences_sql(con, person_links, extract_month)
+def month_state_sql(con: duckdb.DuckDBPyConnection, extract_month, person_links: str | None) -> str:
+    """(code, field, value) of one extract month's valid USCCs, for matchers.state: the names,
+    counties and employees each was seen with, and `registered` when the register holds it."""
+    occurrences = occurrences_sql(con, person_links, extract_month, only="valid")
     if occurrences is None:
-        return
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _f_month_occ AS
-                    SELECT code, firm_name, region, person, source FROM ({occurrences})
-                    WHERE code_valid AND code IS NOT NULL""")
-    con.execute(f"""
-        INSERT INTO link_firm_profiles
-        SELECT DATE '{extract_month}', code,
-               list(DISTINCT firm_name ORDER BY firm_name) FILTER (WHERE firm_name IS NOT NULL),
-               list(DISTINCT region ORDER BY region) FILTER (WHERE region IS NOT NULL),
-               bool_or(source = '{levels.FIRM_REGISTER[0]}')
-        FROM _f_month_occ GROUP BY code ORDER BY code""")
-    con.execute(f"""INSERT INTO link_firm_persons
-                    SELECT DISTINCT DATE '{extract_month}', code, person FROM _f_month_occ
-                    WHERE person IS NOT NULL ORDER BY ALL""")
-    con.execute("DROP TABLE _f_month_occ")
+        return "SELECT NULL::VARCHAR AS code, NULL::VARCHAR AS field, NULL::VARCHAR AS value WHERE false"
+    return f"""SELECT code, field, value FROM (
+                   SELECT DISTINCT code, firm_name AS name, region, person,
+                          CASE WHEN source = '{levels.FIRM_REGISTER[0]}' THEN 'true' END AS registered
+                   FROM ({occurrences}) WHERE code IS NOT NULL)
+               UNPIVOT INCLUDE NULLS (value FOR field IN (name, region, person, registered))"""
 
 
-def _merged(column: str) -> str:
-    """A profile list column merged over extract months (sorted, distinct, NULL when empty)."""
-    return f"nullif(list_sort(list_distinct(flatten(list({column})))), [])"
-
-
-def _build_pairs(con: duckdb.DuckDBPyConnection, occurrences: str, month: str, prior: str | None) -> None:
-    m = f"DATE '{month_start(month)}'"
-    con.execute(f"CREATE OR REPLACE TEMP VIEW _f_occ AS {occurrences}")
-    # the known firms: every valid USCC of the extracts <= M (their profiles, not their rows)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _f_known AS "
-                f"SELECT DISTINCT code FROM link_firm_profiles WHERE extract_month <= {m}")
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _f_residue AS
-        SELECT row_number() OVER (ORDER BY code NULLS FIRST, firm_name NULLS FIRST, region NULLS FIRST) AS rid,
-               code AS raw_uscc, firm_name, region AS region_code,
-               list(DISTINCT person ORDER BY person) FILTER (WHERE person IS NOT NULL) AS persons,
-               bool_or(source = '{levels.FIRM_REGISTER[0]}') AS from_register,
-               min(struct_pack(source := source, file := source_file, line := source_line)) AS first_seen,
-               count(*) AS n_rows
-        FROM _f_occ
-        WHERE NOT code_valid
-          AND ((code IS NOT NULL AND regexp_full_match(code, '{_USCC_PATTERN}')) OR firm_name IS NOT NULL)
-        GROUP BY code, firm_name, region
-    """)
-    # What the latest earlier run linked stays linked (unless an analyst decided on the record
-    # since): only the records not linked then are compared again.
+def _build_pairs(con: duckdb.DuckDBPyConnection, bad_rows: str, month: str, prior: str | None) -> None:
+    con.execute(f"""CREATE OR REPLACE TEMP VIEW _f_bad AS SELECT * FROM ({bad_rows})
+                    WHERE (code IS NOT NULL AND regexp_full_match(code, '{_USCC_PATTERN}')) OR firm_name IS NOT NULL""")
+    # the known firms: every valid USCC of the extracts <= M (the link state, not their rows)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _f_known AS {state.known_sql('firm', month)}")
+    # What the latest earlier run linked stays linked, unless an analyst decided on the record
+    # since; what it left unresolved is compared again, with the records first seen since.
     links = "firm_links" if prior else (
         "(SELECT NULL::VARCHAR AS run_month, raw_uscc, firm_name, region_code, uscc, method, score, agreed, "
         "evidence, NULL::VARCHAR AS established_in FROM _f_links WHERE false)")
@@ -193,15 +168,34 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, occurrences: str, month: str, p
                'carried' AS block, coalesce(l.established_in, l.run_month) AS established_in
         FROM {links} l
         WHERE {"l.run_month = '" + prior + "'" if prior else "false"}
-          AND EXISTS (SELECT 1 FROM _f_residue r WHERE r.raw_uscc IS NOT DISTINCT FROM l.raw_uscc
-                      AND r.firm_name IS NOT DISTINCT FROM l.firm_name
-                      AND r.region_code IS NOT DISTINCT FROM l.region_code)
           AND NOT EXISTS (SELECT 1 FROM _decisions d WHERE d.kind = 'firm'
                           AND d.raw_id IS NOT DISTINCT FROM l.raw_uscc AND d.name IS NOT DISTINCT FROM l.firm_name)
+          -- still sent as of M (a superseded row or a dropped snapshot row no longer is)
+          AND EXISTS (SELECT 1 FROM _f_bad b WHERE b.code IS NOT DISTINCT FROM l.raw_uscc
+                      AND b.firm_name IS NOT DISTINCT FROM l.firm_name AND b.region IS NOT DISTINCT FROM l.region_code)
     """)
-    con.execute("""DELETE FROM _f_residue r USING _f_carried c
-                   WHERE c.raw_uscc IS NOT DISTINCT FROM r.raw_uscc AND c.firm_name IS NOT DISTINCT FROM r.firm_name
-                     AND c.region_code IS NOT DISTINCT FROM r.region_code""")
+    since = f"extract_month > DATE '{month_start(prior)}'" if prior else "true"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _f_scope AS
+        SELECT DISTINCT code AS raw_uscc, firm_name, region AS region_code FROM _f_bad WHERE {since}
+        UNION SELECT raw_code, name, region_code FROM link_unresolved
+              WHERE kind = 'firm' AND run_month = '{prior or ''}'
+        UNION SELECT b.code, b.firm_name, b.region FROM _f_bad b SEMI JOIN _decisions d
+              ON d.kind = 'firm' AND d.raw_id IS NOT DISTINCT FROM b.code AND d.name IS NOT DISTINCT FROM b.firm_name
+        EXCEPT SELECT raw_uscc, firm_name, region_code FROM _f_carried
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _f_residue AS
+        SELECT row_number() OVER (ORDER BY code NULLS FIRST, firm_name NULLS FIRST, region NULLS FIRST) AS rid,
+               code AS raw_uscc, firm_name, region AS region_code,
+               list(DISTINCT person ORDER BY person) FILTER (WHERE person IS NOT NULL) AS persons,
+               bool_or(source = '{levels.FIRM_REGISTER[0]}') AS from_register,
+               min(struct_pack(source := source, file := source_file, line := source_line)) AS first_seen,
+               count(*) AS n_rows
+        FROM _f_bad b SEMI JOIN _f_scope s ON s.raw_uscc IS NOT DISTINCT FROM b.code
+             AND s.firm_name IS NOT DISTINCT FROM b.firm_name AND s.region_code IS NOT DISTINCT FROM b.region
+        GROUP BY code, firm_name, region
+    """)
     con.execute("CREATE OR REPLACE TEMP TABLE _f_pairs_edit AS "
                 + codes.variants_sql("_f_residue", "raw_uscc", "_f_known", "uscc"))
     con.register("_f_pairs_name_frame", _name_candidates(con))
@@ -220,22 +214,18 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, occurrences: str, month: str, p
             FROM _f_pairs_name n JOIN _f_residue r ON r.rid = n.rid
         )
     """)
-    # the candidates' distinct employees, for both the employee count and the shared-employee comparison
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _f_cand_persons AS
-                    SELECT DISTINCT code, person FROM link_firm_persons
-                    WHERE extract_month <= {m} AND code IN (SELECT candidate FROM _f_pairs_base)""")
-    con.execute(f"""
+    # the candidates' attributes and distinct employees (the employee count and the shared-employee
+    # comparison), as of M
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _f_cand_state AS
+                    {state.attrs_sql("firm", month, {"names": "name", "regions": "region", "persons": "person",
+                                                      "registered": "registered"},
+                                     "SELECT candidate AS code FROM _f_pairs_base")}""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE _f_cand_persons AS
+                   SELECT code, unnest(persons) AS person FROM _f_cand_state""")
+    con.execute("""
         CREATE OR REPLACE TEMP TABLE _f_cand_attrs AS
-        WITH per_code AS (
-            SELECT code, {_merged('names')} AS names, {_merged('regions')} AS regions,
-                   bool_or(registered) AS registered
-            FROM link_firm_profiles
-            WHERE extract_month <= {m} AND code IN (SELECT candidate FROM _f_pairs_base)
-            GROUP BY code
-        ),
-        employees AS (SELECT code, count(*) AS n_persons FROM _f_cand_persons GROUP BY code)
-        SELECT c.code, c.names, c.regions, coalesce(e.n_persons, 0) AS n_persons, c.registered
-        FROM per_code c LEFT JOIN employees e USING (code)
+        SELECT code, names, regions, len(coalesce(persons, [])) AS n_persons, registered IS NOT NULL AS registered
+        FROM _f_cand_state
     """)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _f_shared AS
@@ -279,6 +269,7 @@ class FirmMatch:
 
 
 def _empty_outputs(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE OR REPLACE TEMP TABLE _f_residue (raw_uscc VARCHAR, firm_name VARCHAR, region_code VARCHAR)")   # nothing compared
     con.execute("""CREATE OR REPLACE TEMP TABLE _f_links (raw_uscc VARCHAR, firm_name VARCHAR, region_code VARCHAR,
                    uscc VARCHAR, method VARCHAR, score DOUBLE, agreed VARCHAR, evidence VARCHAR, block VARCHAR,
                    established_in VARCHAR)""")
@@ -296,11 +287,11 @@ def match_firms(con: duckdb.DuckDBPyConnection, decisions: Decisions, month: str
     if occurrences is None:
         _empty_outputs(con)
         return FirmMatch()
-    state.refresh(con, "firm", month, lambda e: occurrences_sql(con, person_links, e) if e else occurrences,
-                  lambda e: build_profile(con, e, person_links))
+    state.refresh(con, "firm", month, occurrences, lambda e: month_state_sql(con, e, person_links))
     decisions_table(con, decisions)
     _empty_outputs(con)
-    _build_pairs(con, occurrences, month, state.prior_run_month(con, "firm_links", month))
+    _build_pairs(con, occurrences_sql(con, person_links, only="invalid"), month,
+                 state.prior_run_month(con, "firm", month))
     python_pairs = resolve_name_levels(con, "_f_pairs", "firm_name", "c_names", "l_firm_name",
                                        names.compare_firm_names, ("exact", "fuzzy_high", "fuzzy", "else"))
     s = score_sql(levels.FIRM_COMPARISONS, levels.FIRM_BLOCKING)

@@ -252,9 +252,10 @@ def relation(con: duckdb.DuckDBPyConnection, source: str, extract_month=None) ->
     return f"asof_{source}"
 
 
-def occurrences_sql(con: duckdb.DuckDBPyConnection, extract_month=None) -> str | None:
+def occurrences_sql(con: duckdb.DuckDBPyConnection, extract_month=None, only: str | None = None) -> str | None:
     """UNION ALL of every citizen-ID column of every asof_<source> view that exists; with
-    `extract_month`, only the rows of that extract (to profile it, matchers.state)."""
+    `extract_month`, only the rows of that extract (to profile it, matchers.state); `only`
+    'valid' / 'invalid': only rows whose ID passes / fails the check (filtered in each scan)."""
     selects = []
     month_filter = f" AND extract_month = DATE '{extract_month}'" if extract_month else ""
     for spec in levels.PERSON_ID_COLUMNS:
@@ -267,7 +268,9 @@ def occurrences_sql(con: duckdb.DuckDBPyConnection, extract_month=None) -> str |
 
         employer = (f"CASE WHEN {spec.employer}_valid THEN {spec.employer} END"
                     if spec.employer and spec.employer in cols and f"{spec.employer}_valid" in cols else "NULL")
-        where = f"{spec.column} IS NOT NULL" + (f" AND ({spec.where})" if spec.where else "") + month_filter
+        validity = {"valid": f" AND {spec.column}_valid", "invalid": f" AND {spec.column}_valid IS NOT TRUE",
+                    None: ""}[only]
+        where = f"{spec.column} IS NOT NULL" + (f" AND ({spec.where})" if spec.where else "") + month_filter + validity
         selects.append(
             f"SELECT '{spec.source}' AS source, {spec.column} AS id, "
             f"coalesce({spec.column}_valid, false) AS id_valid, "
@@ -282,52 +285,29 @@ def occurrences_sql(con: duckdb.DuckDBPyConnection, extract_month=None) -> str |
     return "\nUNION ALL\n".join(selects) if selects else None
 
 
-def build_profile(con: duckdb.DuckDBPyConnection, extract_month) -> None:
-    """link_person_profiles rows of one extract month: each valid ID with what it was seen with."""
-    occurrences = occurrences_sql(con, extract_month)
+ATTRIBUTES = ("name", "region", "phone", "employer", "school", "household")
+
+
+def month_state_sql(con: duckdb.DuckDBPyConnection, extract_month) -> str:
+    """(code, field, value) of one extract month's valid IDs, for matchers.state: each ID with
+    every attribute value it was seen with (value NULL: an ID seen without it)."""
+    occurrences = occurrences_sql(con, extract_month, only="valid")
     if occurrences is None:
-        return
-    con.execute(f"""
-        INSERT INTO link_person_profiles
-        SELECT DATE '{extract_month}', id,
-               list(DISTINCT name ORDER BY name) FILTER (WHERE name IS NOT NULL),
-               list(DISTINCT region ORDER BY region) FILTER (WHERE region IS NOT NULL),
-               list(DISTINCT phone ORDER BY phone) FILTER (WHERE phone IS NOT NULL),
-               list(DISTINCT employer ORDER BY employer) FILTER (WHERE employer IS NOT NULL),
-               list(DISTINCT school ORDER BY school) FILTER (WHERE school IS NOT NULL),
-               list(DISTINCT household ORDER BY household) FILTER (WHERE household IS NOT NULL)
-        FROM ({occurrences}) WHERE id_valid
-        GROUP BY id ORDER BY id""")
+        return "SELECT NULL::VARCHAR AS code, NULL::VARCHAR AS field, NULL::VARCHAR AS value WHERE false"
+    cols = ", ".join(ATTRIBUTES)
+    return (f"SELECT id AS code, field, value FROM (SELECT DISTINCT id, {cols} FROM ({occurrences})) "
+            f"UNPIVOT INCLUDE NULLS (value FOR field IN ({cols}))")
 
 
-def _merged(column: str) -> str:
-    """A profile list column merged over extract months (sorted, distinct, NULL when empty)."""
-    return f"nullif(list_sort(list_distinct(flatten(list({column})))), [])"
-
-
-def _build_pairs(con: duckdb.DuckDBPyConnection, occurrences: str, month: str, prior: str | None) -> None:
+def _build_pairs(con: duckdb.DuckDBPyConnection, bad_rows: str, month: str, prior: str | None) -> None:
     from matchers import codes
     m = f"DATE '{month_start(month)}'"
-    con.execute(f"CREATE OR REPLACE TEMP VIEW _p_occ AS {occurrences}")
-    # the known persons: every valid ID of the extracts <= M (their profiles, not their rows)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _p_known AS "
-                f"SELECT DISTINCT id AS code FROM link_person_profiles WHERE extract_month <= {m}")
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _p_residue AS
-        SELECT row_number() OVER (ORDER BY id, name NULLS FIRST) AS rid, id AS raw_id, name,
-               list(DISTINCT region ORDER BY region) FILTER (WHERE region IS NOT NULL) AS regions,
-               list(DISTINCT phone ORDER BY phone) FILTER (WHERE phone IS NOT NULL) AS phones,
-               list(DISTINCT employer ORDER BY employer) FILTER (WHERE employer IS NOT NULL) AS employers,
-               list(DISTINCT school ORDER BY school) FILTER (WHERE school IS NOT NULL) AS schools,
-               list(DISTINCT household ORDER BY household) FILTER (WHERE household IS NOT NULL) AS households,
-               min(struct_pack(source := source, file := source_file, line := source_line)) AS first_seen,
-               count(*) AS n_rows
-        FROM _p_occ
-        WHERE NOT id_valid AND regexp_full_match(id, '{_ID_PATTERN}')
-        GROUP BY id, name
-    """)
-    # What the latest earlier run linked stays linked (unless an analyst decided on the record
-    # since): only the records not linked then are compared again.
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _p_bad AS SELECT * FROM ({bad_rows}) "
+                f"WHERE regexp_full_match(id, '{_ID_PATTERN}')")
+    # the known persons: every valid ID of the extracts <= M (the link state, not their rows)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _p_known AS {state.known_sql('person', month)}")
+    # What the latest earlier run linked stays linked, unless an analyst decided on the record
+    # since; what it left unresolved is compared again, with the records first seen since.
     links = "person_links" if prior else (
         "(SELECT NULL::VARCHAR AS run_month, raw_id, name, person_id, method, score, agreed, evidence, "
         "NULL::VARCHAR AS established_in FROM _p_links WHERE false)")
@@ -337,13 +317,35 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, occurrences: str, month: str, p
                coalesce(l.established_in, l.run_month) AS established_in
         FROM {links} l
         WHERE {"l.run_month = " + _q(prior) if prior else "false"}
-          AND EXISTS (SELECT 1 FROM _p_residue r WHERE r.raw_id = l.raw_id AND r.name IS NOT DISTINCT FROM l.name)
           AND NOT EXISTS (SELECT 1 FROM _decisions d WHERE d.kind = 'person' AND d.raw_id = l.raw_id
                           AND (d.name IS NOT DISTINCT FROM l.name OR l.name IS NULL))
+          -- still sent as of M (a superseded row or a dropped snapshot row no longer is)
+          AND EXISTS (SELECT 1 FROM _p_bad b WHERE b.id = l.raw_id AND b.name IS NOT DISTINCT FROM l.name)
     """)
-    con.execute("CREATE OR REPLACE TEMP TABLE _p_residue_all AS SELECT raw_id, name FROM _p_residue")
-    con.execute("""DELETE FROM _p_residue r USING _p_carried c
-                   WHERE c.raw_id = r.raw_id AND c.name IS NOT DISTINCT FROM r.name""")
+    since = f"extract_month > DATE '{month_start(prior)}'" if prior else "true"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _p_scope AS
+        SELECT DISTINCT id AS raw_id, name FROM _p_bad WHERE {since}
+        UNION SELECT raw_code, name FROM link_unresolved WHERE kind = 'person' AND run_month = {_q(prior or '')}
+        UNION SELECT raw_id, name FROM _decisions WHERE kind = 'person' AND raw_id IS NOT NULL
+        EXCEPT SELECT raw_id, name FROM _p_carried
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _p_residue AS
+        SELECT row_number() OVER (ORDER BY id, name NULLS FIRST) AS rid, id AS raw_id, name,
+               list(DISTINCT region ORDER BY region) FILTER (WHERE region IS NOT NULL) AS regions,
+               list(DISTINCT phone ORDER BY phone) FILTER (WHERE phone IS NOT NULL) AS phones,
+               list(DISTINCT employer ORDER BY employer) FILTER (WHERE employer IS NOT NULL) AS employers,
+               list(DISTINCT school ORDER BY school) FILTER (WHERE school IS NOT NULL) AS schools,
+               list(DISTINCT household ORDER BY household) FILTER (WHERE household IS NOT NULL) AS households,
+               min(struct_pack(source := source, file := source_file, line := source_line)) AS first_seen,
+               count(*) AS n_rows,
+               bool_or({since}) AS fresh    -- first compared now (not a record left unresolved before)
+        FROM _p_bad b SEMI JOIN _p_scope s ON s.raw_id = b.id AND s.name IS NOT DISTINCT FROM b.name
+        GROUP BY id, name
+    """)
+    con.execute("""CREATE OR REPLACE TEMP TABLE _p_residue_all AS
+                   SELECT raw_id, name FROM _p_residue UNION SELECT raw_id, name FROM _p_carried""")
     con.execute("CREATE OR REPLACE TEMP TABLE _p_pairs_edit AS "
                 + codes.variants_sql("_p_residue", "raw_id", "_p_known", "id"))
     # Fallback block: same name as sent + same birth date, for records with no one-edit candidate.
@@ -357,8 +359,9 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, occurrences: str, month: str, p
         need_keys AS (SELECT DISTINCT name, substr(raw_id, 7, 8) AS birth FROM need),
         valid_named AS (
             SELECT DISTINCT x.id, x.name
-            FROM (SELECT id, unnest(names) AS name FROM link_person_profiles
-                  WHERE extract_month <= {m} AND substr(id, 7, 8) IN (SELECT birth FROM need_keys)) x
+            FROM (SELECT code AS id, value AS name FROM link_attrs
+                  WHERE kind = 'person' AND field = 'name' AND first_month <= {m}
+                    AND substr(code, 7, 8) IN (SELECT birth FROM need_keys)) x
             SEMI JOIN need_keys k ON k.name = x.name AND k.birth = substr(x.id, 7, 8)
         )
         SELECT n.rid, v.id AS candidate
@@ -374,12 +377,8 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, occurrences: str, month: str, p
         CREATE OR REPLACE TEMP TABLE _p_cand_attrs AS
         WITH wanted AS (SELECT candidate FROM _p_pairs_edit UNION SELECT candidate FROM _p_pairs_fallback
                         UNION SELECT code FROM _p_usample)
-        SELECT id, {_merged('names')} AS names, {_merged('regions')} AS regions, {_merged('phones')} AS phones,
-               {_merged('employers')} AS employers, {_merged('schools')} AS schools,
-               {_merged('households')} AS households
-        FROM link_person_profiles
-        WHERE extract_month <= {m} AND id IN (SELECT candidate FROM wanted)
-        GROUP BY id
+        SELECT code AS id, * EXCLUDE (code)
+        FROM ({state.attrs_sql("person", month, {f"{a}s": a for a in ATTRIBUTES}, "SELECT candidate AS code FROM wanted")})
     """)
     n_sample = weights.name_tf_table(con, "_p_usample", "_p_cand_attrs", "_p_name_tf")
     tf_floor = repr(weights.tf_floor(n_sample))
@@ -402,7 +401,7 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, occurrences: str, month: str, p
             JOIN _p_name_tf t ON t.name = x.name
             GROUP BY x.id
         )
-        SELECT row_number() OVER (ORDER BY p.rid, p.candidate) AS pair_id, p.rid, r.raw_id, r.name, p.candidate,
+        SELECT row_number() OVER (ORDER BY p.rid, p.candidate) AS pair_id, p.rid, r.raw_id, r.name, p.candidate, r.fresh,
                p.block, p.edit, c.names AS c_names,
                CASE WHEN r.name IS NULL OR len(coalesce(c.names, [])) = 0 THEN 'null'
                     WHEN list_contains(c.names, r.name) THEN 'exact' END AS l_name,
@@ -439,9 +438,11 @@ class PersonMatch:
     python_name_pairs: int = 0
     step_seconds: dict[str, float] = field(default_factory=dict)
     weights: list[dict] = field(default_factory=list)   # link_weights rows (matchers.weights)
+    patterns: object = None    # the cumulative EM patterns to keep (matchers.weights.write_patterns)
 
 
 def _empty_outputs(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE OR REPLACE TEMP TABLE _p_residue (raw_id VARCHAR, name VARCHAR)")   # nothing compared
     con.execute("""CREATE OR REPLACE TEMP TABLE _p_links (raw_id VARCHAR, name VARCHAR, person_id VARCHAR,
                    method VARCHAR, score DOUBLE, agreed VARCHAR, evidence VARCHAR, block VARCHAR,
                    established_in VARCHAR)""")
@@ -474,18 +475,20 @@ def match_persons(con: duckdb.DuckDBPyConnection, decisions: Decisions, month: s
     if occurrences is None:
         _empty_outputs(con)
         return PersonMatch()
-    state.refresh(con, "person", month, lambda e: occurrences_sql(con, e) if e else occurrences,
-                  lambda e: build_profile(con, e))
+    state.refresh(con, "person", month, occurrences, lambda e: month_state_sql(con, e))
     decisions_table(con, decisions)
     _empty_outputs(con)
-    _build_pairs(con, occurrences, month, state.prior_run_month(con, "person_links", month))
+    _build_pairs(con, occurrences_sql(con, only="invalid"), month, state.prior_run_month(con, "person", month))
     python_pairs = resolve_name_levels(con, "_p_pairs", "name", "c_names", "l_name",
                                        names.compare_person_names, ("exact", "homophone", "fuzzy", "else"))
     if levels.ESTIMATE_WEIGHTS:
         u_counts = weights.random_pair_levels(con, "_p_usample", "_p_cand_attrs")
-        estimate = weights.estimate_person_weights(con, "_p_pairs", u_counts)
+        # a record left unresolved by an earlier run was counted then: only fresh records add
+        patterns = weights.combined(weights.history_patterns(con, month),
+                                    weights.pattern_counts(con, "_p_pairs", "fresh"))
+        estimate = weights.estimate_person_weights(con, patterns, u_counts)
     else:
-        estimate = weights.hand_estimate()
+        estimate, patterns = weights.hand_estimate(), None
     s = score_sql(estimate.comparisons, estimate.blocking, _name_tf_override(estimate.comparisons))
     corroborating = [c.field for c in estimate.comparisons if c.corroborates]
     agrees = " OR ".join(f"l_{f} = 'exact'" for f in corroborating)
@@ -561,7 +564,8 @@ def match_persons(con: duckdb.DuckDBPyConnection, decisions: Decisions, month: s
     log.info("persons: %d known valid IDs, %d residue records compared, %d links carried, "
              "%d name pairs compared in Python", known, residue, carried, python_pairs)
     return PersonMatch(stats=stats, known_ids=known, residue_records=residue, carried_links=carried,
-                       python_name_pairs=python_pairs, step_seconds=timings, weights=estimate.rows)
+                       python_name_pairs=python_pairs, step_seconds=timings, weights=estimate.rows,
+                       patterns=patterns)
 
 
 def outcome_stats(con, stage: str, pairs: str, decided: str, links: str, link_rids_sql: str) -> list[dict]:

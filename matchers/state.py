@@ -1,22 +1,26 @@
-"""Link state kept by extract month, so a month links its new occurrences, not all of history.
+"""Link state kept by month, so a month links its new occurrences against what earlier months
+established instead of re-reading every as-of occurrence of history.
 
-Each month's extracts say, once, which valid citizen IDs and USCCs they hold and with what
-attributes; that is kept as one profile row per (extract month, code):
+What the extracts established about valid codes — kept by the extract month that first showed it:
+  link_known(kind, code, first_month)                     every valid citizen ID / USCC seen
+  link_attrs(kind, code, field, value, first_month)       what it was seen with: name, region,
+                                                          phone, employer, school, household (persons);
+                                                          name, region, registered, person (firms)
+  link_profiled(kind, extract_month, fingerprint, built_at)   which extract months are in, from what
+As of run month M a code is known, and has an attribute, when its first_month <= M: the union over
+the extracts <= M, whenever they were loaded, so a re-run of an old month reads what it read then.
+The tables grow with new people, firms and attribute values, not with months.
 
-  link_person_profiles(extract_month, id, names, regions, phones, employers, schools, households)
-  link_firm_profiles(extract_month, code, names, regions, registered)
-  link_firm_persons(extract_month, code, person)      a firm's employees (shared-employee evidence)
-  link_profiled(kind, extract_month, fingerprint)     which extract months are profiled, from what
+When an extract month is loaded again (its load_files checksums differ from the fingerprint it was
+profiled from), everything first seen in it or later is dropped and those months are profiled
+again from their staged rows; a month is profiled from the rows it loaded (matchers.persons /
+matchers.firms build_month), never from an as-of view, so profiling is the same whenever it runs.
 
-A run for month M reads the profiles of extract months <= M (the known codes, the candidates'
-attributes) instead of re-reading every as-of occurrence: the as-of contributions grow by a month
-each month, the profiles by a few rows per person. A month's profile is (re)built when its
-extracts changed (load_files' checksums differ from the fingerprint it was built from), so a month
-loaded again is profiled again and a re-run of an old month reads exactly what it read before.
-
-What earlier runs established (repaired and reviewed links) is the other half of the state:
-`carried_links` hands a run the links of the latest earlier run month, so only records not linked
-then are compared again (see matchers.persons / matchers.firms).
+What earlier runs decided is the other half (matchers.persons / matchers.firms): the links of the
+latest earlier run are carried, and the records it left unresolved are kept per run
+  link_unresolved(run_month, kind, raw_code, name, region_code)
+  link_state_runs(run_month, kind)                        runs that recorded their unresolved records
+so a run compares only records first seen since that run, and those unresolved then.
 """
 from __future__ import annotations
 
@@ -29,17 +33,13 @@ from zhibu.warehouse import has_table, month_start
 log = logging.getLogger(__name__)
 
 DDL = (
-    """CREATE TABLE IF NOT EXISTS link_person_profiles (
-        extract_month DATE, id VARCHAR, names VARCHAR[], regions VARCHAR[], phones VARCHAR[],
-        employers VARCHAR[], schools VARCHAR[], households VARCHAR[])""",
-    """CREATE TABLE IF NOT EXISTS link_firm_profiles (
-        extract_month DATE, code VARCHAR, names VARCHAR[], regions VARCHAR[], registered BOOLEAN)""",
-    """CREATE TABLE IF NOT EXISTS link_firm_persons (extract_month DATE, code VARCHAR, person VARCHAR)""",
-    """CREATE TABLE IF NOT EXISTS link_profiled (kind VARCHAR, extract_month DATE, fingerprint VARCHAR,
-        built_at TIMESTAMP)""",
+    "CREATE TABLE IF NOT EXISTS link_known (kind VARCHAR, code VARCHAR, first_month DATE)",
+    "CREATE TABLE IF NOT EXISTS link_attrs (kind VARCHAR, code VARCHAR, field VARCHAR, value VARCHAR, first_month DATE)",
+    "CREATE TABLE IF NOT EXISTS link_profiled (kind VARCHAR, extract_month DATE, fingerprint VARCHAR, built_at TIMESTAMP)",
+    """CREATE TABLE IF NOT EXISTS link_unresolved (run_month VARCHAR, kind VARCHAR, raw_code VARCHAR, name VARCHAR,
+                                                   region_code VARCHAR)""",
+    "CREATE TABLE IF NOT EXISTS link_state_runs (run_month VARCHAR, kind VARCHAR)",
 )
-
-PROFILE_TABLES = {"person": ("link_person_profiles",), "firm": ("link_firm_profiles", "link_firm_persons")}
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -47,51 +47,99 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(ddl)
 
 
-def _fingerprints(con: duckdb.DuckDBPyConnection, month: str, occurrences_by_month) -> dict:
-    """{extract month: fingerprint} of the extract months <= `month`. From load_files' checksums in
-    a loaded warehouse; where nothing was loaded through the loader (hand-built as-of tables), the
-    months found in the occurrences with a NULL fingerprint, which means: always rebuild."""
-    m = month_start(month)
+def _fingerprints(con: duckdb.DuckDBPyConnection, month: str, months_of_occurrences) -> dict:
+    """{extract month: fingerprint} of every loaded extract month (load_files' checksums). Where
+    nothing came through the loader (hand-built as-of tables), the months <= `month` found in the
+    occurrences, with a NULL fingerprint, which means: always profile again."""
     if has_table(con, "load_files"):
         rows = con.execute("""SELECT extract_month, string_agg(source || ':' || coalesce(sha256, ''), ','
                                                                ORDER BY source, file_name, sha256)
-                              FROM load_files WHERE extract_month <= ? GROUP BY 1""", [m]).fetchall()
+                              FROM load_files GROUP BY 1""").fetchall()
         if rows:
             return {r[0]: r[1] for r in rows}
     return {r[0]: None for r in con.execute(
-        f"SELECT DISTINCT extract_month FROM ({occurrences_by_month(None)}) WHERE extract_month IS NOT NULL "
-        "AND extract_month <= ?", [m]).fetchall()}
+        f"SELECT DISTINCT extract_month FROM ({months_of_occurrences}) WHERE extract_month IS NOT NULL "
+        "AND extract_month <= ?", [month_start(month)]).fetchall()}
 
 
-def refresh(con: duckdb.DuckDBPyConnection, kind: str, month: str, occurrences_by_month, build) -> list:
-    """Profile every extract month <= `month` whose extracts changed since it was profiled.
+def refresh(con: duckdb.DuckDBPyConnection, kind: str, month: str, months_of_occurrences: str, build_month) -> list:
+    """Bring the known codes and attributes of `kind` up to date with the loaded extracts.
 
-    `occurrences_by_month(extract_month | None)` is the occurrences SQL (None: every month, only
-    `extract_month` is read); `build(extract_month)` inserts that month's profile rows."""
+    `months_of_occurrences`: SQL with an `extract_month` column (which months hold occurrences,
+    for hand-built warehouses); `build_month(extract_month)` returns SQL of that month's valid
+    (code, field, value) rows, field NULL for a code seen with no attribute."""
     ensure_tables(con)
-    wanted = _fingerprints(con, month, occurrences_by_month)
+    wanted = _fingerprints(con, month, months_of_occurrences)
     have = {r[0]: r[1] for r in con.execute(
         "SELECT extract_month, fingerprint FROM link_profiled WHERE kind = ?", [kind]).fetchall()}
-    stale = sorted(e for e, fp in wanted.items() if fp is None or have.get(e, "\0") != fp)
-    for e in stale:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            for table in PROFILE_TABLES[kind]:
-                con.execute(f"DELETE FROM {table} WHERE extract_month = ?", [e])
-            build(e)
-            con.execute("DELETE FROM link_profiled WHERE kind = ? AND extract_month = ?", [kind, e])
+    changed = [e for e, fp in wanted.items() if fp is None or e not in have or have[e] != fp]
+    changed += [e for e in have if e not in wanted]            # a month no longer loaded
+    if not changed:
+        return []
+    start = min(changed)
+    rebuild = sorted(e for e in wanted if e >= start)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table in ("link_known", "link_attrs"):
+            con.execute(f"DELETE FROM {table} WHERE kind = ? AND first_month >= ?", [kind, start])
+        con.execute("DELETE FROM link_profiled WHERE kind = ? AND extract_month >= ?", [kind, start])
+        for e in rebuild:
+            _add_month(con, kind, e, build_month(e))
             con.execute("INSERT INTO link_profiled VALUES (?, ?, ?, now()::TIMESTAMP)", [kind, e, wanted[e]])
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
-    if stale:
-        log.info("%s profiles built for extract months %s", kind, ", ".join(str(e)[:7] for e in stale))
-    return stale
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    log.info("%s link state: extract months %s profiled", kind, ", ".join(str(e)[:7] for e in rebuild))
+    return rebuild
 
 
-def prior_run_month(con: duckdb.DuckDBPyConnection, table: str, month: str) -> str | None:
-    """The latest run month before `month` whose links are in `table` (the state a run builds on)."""
-    if not has_table(con, table):
+def _add_month(con: duckdb.DuckDBPyConnection, kind: str, extract_month, month_sql: str) -> None:
+    """Add what extract month `extract_month` showed first (everything later was dropped)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _state_month AS SELECT DISTINCT code, field, value FROM ({month_sql})")
+    con.execute("""INSERT INTO link_known
+                   SELECT ?, n.code, ? FROM (SELECT DISTINCT code FROM _state_month) n
+                   ANTI JOIN (SELECT code FROM link_known WHERE kind = ?) k ON k.code = n.code
+                   ORDER BY n.code""", [kind, extract_month, kind])
+    con.execute("""INSERT INTO link_attrs
+                   SELECT ?, n.code, n.field, n.value, ? FROM _state_month n
+                   ANTI JOIN (SELECT code, field, value FROM link_attrs WHERE kind = ?) a
+                     ON a.code = n.code AND a.field = n.field AND a.value = n.value
+                   WHERE n.value IS NOT NULL
+                   ORDER BY n.code, n.field, n.value""", [kind, extract_month, kind])
+    con.execute("DROP TABLE _state_month")
+
+
+def known_sql(kind: str, month: str) -> str:
+    """The valid codes known as of run month `month`: (code)."""
+    return (f"SELECT code FROM link_known WHERE kind = '{kind}' "
+            f"AND first_month <= DATE '{month_start(month)}'")
+
+
+def attrs_sql(kind: str, month: str, fields: dict[str, str], codes: str) -> str:
+    """One row per code of `codes` (SQL with a `code` column): a sorted list per attribute
+    (`fields`: output column -> field), NULL when it has none, as of run month `month`."""
+    lists = ", ".join(f"list(a.value ORDER BY a.value) FILTER (WHERE a.field = '{f}') AS {col}"
+                      for col, f in fields.items())
+    return (f"SELECT w.code, {lists} FROM (SELECT DISTINCT code FROM ({codes})) w "
+            f"LEFT JOIN link_attrs a ON a.kind = '{kind}' AND a.code = w.code "
+            f"AND a.first_month <= DATE '{month_start(month)}' GROUP BY w.code")
+
+
+def prior_run_month(con: duckdb.DuckDBPyConnection, kind: str, month: str) -> str | None:
+    """The latest run month before `month` that recorded its state (the state a run builds on)."""
+    if not has_table(con, "link_state_runs"):
         return None
-    return con.execute(f"SELECT max(run_month) FROM {table} WHERE run_month < ?", [month]).fetchall()[0][0]
+    return con.execute("SELECT max(run_month) FROM link_state_runs WHERE kind = ? AND run_month < ?",
+                       [kind, month]).fetchall()[0][0]
+
+
+def write_run_state(con: duckdb.DuckDBPyConnection, kind: str, month: str, unresolved_sql: str) -> None:
+    """Record the records run `month` left unresolved (raw_code, name, region_code); in the
+    caller's transaction, beside the links."""
+    ensure_tables(con)
+    con.execute("DELETE FROM link_unresolved WHERE run_month = ? AND kind = ?", [month, kind])
+    con.execute("DELETE FROM link_state_runs WHERE run_month = ? AND kind = ?", [month, kind])
+    con.execute(f"INSERT INTO link_unresolved SELECT ?, ?, raw_code, name, region_code FROM ({unresolved_sql}) "
+                "ORDER BY ALL", [month, kind])
+    con.execute("INSERT INTO link_state_runs VALUES (?, ?)", [month, kind])

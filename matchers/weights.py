@@ -14,6 +14,9 @@ u  from random pairs: persons sampled from the known valid IDs (`_p_usample`, ev
 m  and each block's prior λ by expectation–maximisation on the candidate pairs, aggregated to
    comparison patterns in SQL (a few hundred rows): the EM loop runs in Python on the patterns.
    The hand-set m and prior are Dirichlet priors of PRIOR_PAIRS pseudo-pairs.
+History: the EM runs on the comparison patterns of every record compared so far — the patterns
+   of the latest earlier run (`link_em_patterns`, cumulative) plus this run's — so a month that
+   compares few new records (incremental linking) keeps weights learnt from all the earlier ones.
 Bounds: each estimated level weight stays within its hand-set weight ± WEIGHT_BOUND bits, each
    block prior within hand-set ± PRIOR_BOUND; veto / null levels keep their role.
 Name frequency: besides the level weights, the `exact` name level is scored per pair with
@@ -41,6 +44,59 @@ _TYPES = {"run_month": "VARCHAR", "stage": "VARCHAR", "comparison": "VARCHAR", "
           "u_source": "VARCHAR", "pairs_u": "BIGINT", "pairs_em": "BIGINT", "bounded": "BOOLEAN", "zh": "VARCHAR"}
 COLUMNS = ["run_month", "stage", "comparison", "level", "m_hand", "u_hand", "weight_hand", "m_est", "u_est",
            "weight_est", "weight_used", "u_source", "pairs_u", "pairs_em", "bounded", "zh"]
+
+
+PATTERNS_DDL = """CREATE TABLE IF NOT EXISTS link_em_patterns (
+    run_month VARCHAR, stage VARCHAR, pattern VARCHAR, n BIGINT)"""
+
+
+def pattern_counts(con, pairs: str = "_p_pairs", where: str = "true") -> pd.DataFrame:
+    """Comparison patterns of the candidate pairs: block, l_<field>..., n."""
+    cols = ", ".join(f"l_{c.field}" for c in levels.PERSON_COMPARISONS)
+    return con.execute(f"SELECT block, {cols}, count(*) AS n FROM {pairs} WHERE {where} "
+                       "GROUP BY ALL ORDER BY ALL").df()
+
+
+def combined(history: pd.DataFrame | None, current: pd.DataFrame) -> pd.DataFrame:
+    """Two pattern tables summed per pattern."""
+    import pandas as pd   # imported when linking, not by explain or the other commands
+    if history is None or not len(history):
+        return current
+    if not len(current):
+        return history
+    keys = [c for c in current.columns if c != "n"]
+    both = pd.concat([history[keys + ["n"]], current], ignore_index=True).astype({k: object for k in keys})
+    return both.groupby(keys, as_index=False, sort=True, dropna=False)["n"].sum()
+
+
+def history_patterns(con, month: str, stage: str = "person") -> pd.DataFrame | None:
+    """The cumulative patterns the latest earlier run stored, or None."""
+    import json
+
+    import pandas as pd
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'link_em_patterns'").fetchall()[0][0]:
+        return None
+    prev = con.execute("SELECT max(run_month) FROM link_em_patterns WHERE run_month < ? AND stage = ?",
+                       [month, stage]).fetchall()[0][0]
+    if prev is None:
+        return None
+    rows = con.execute("SELECT pattern, n FROM link_em_patterns WHERE run_month = ? AND stage = ? ORDER BY pattern",
+                       [prev, stage]).fetchall()
+    return pd.DataFrame([{**json.loads(p), "n": n} for p, n in rows])
+
+
+def write_patterns(con, month: str, frame: pd.DataFrame | None, stage: str = "person") -> None:
+    """Replace run month `month`'s cumulative patterns (inside the link stage's transaction)."""
+    import json
+    con.execute(PATTERNS_DDL)
+    con.execute("DELETE FROM link_em_patterns WHERE run_month = ? AND stage = ?", [month, stage])
+    if frame is None or not len(frame):
+        return
+    keys = [c for c in frame.columns if c != "n"]
+    rows = [(month, stage, json.dumps({k: (None if r[k] is None or r[k] != r[k] else str(r[k])) for k in keys},
+                                      ensure_ascii=False, sort_keys=True), int(r["n"]))
+            for r in frame.to_dict("records")]
+    con.executemany("INSERT INTO link_em_patterns VALUES (?, ?, ?, ?)", rows)
 
 
 def _log2(x: float) -> float:
@@ -173,7 +229,9 @@ def _em(patterns: pd.DataFrame, comps: tuple[levels.Comparison, ...], blocking: 
     return m, prior, it
 
 
-def estimate_person_weights(con, pairs: str = "_p_pairs", u_counts: dict | None = None) -> Estimate:
+def estimate_person_weights(con, pairs: str | pd.DataFrame = "_p_pairs", u_counts: dict | None = None) -> Estimate:
+    """`pairs`: the candidate pairs table, or their comparison patterns (pattern_counts, with
+    the earlier runs' added: see History above)."""
     comps, blocking = levels.PERSON_COMPARISONS, levels.PERSON_BLOCKING
     u_counts = u_counts or {}
     pairs_u = max((sum(v.values()) for v in u_counts.values()), default=0)
@@ -188,8 +246,7 @@ def estimate_person_weights(con, pairs: str = "_p_pairs", u_counts: dict | None 
         for lv in informative:
             u[(c.field, lv.label)] = ((cnt.get(lv.label, 0) + levels.U_PRIOR_PAIRS * lv.u)
                                       / (total + levels.U_PRIOR_PAIRS)) if total else lv.u
-    cols = ", ".join(f"l_{c.field}" for c in comps)
-    patterns = con.execute(f"SELECT block, {cols}, count(*) AS n FROM {pairs} GROUP BY ALL ORDER BY ALL").df()
+    patterns = pattern_counts(con, pairs) if isinstance(pairs, str) else pairs
     pairs_em = int(patterns["n"].sum()) if len(patterns) else 0
     m, prior, iterations = _em(patterns, comps, blocking, u) if pairs_em else (
         {(c.field, lv.label): lv.m for c in comps for lv in c.levels if not lv.null},

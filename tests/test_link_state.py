@@ -25,22 +25,24 @@ def _links(wh: Path, month: str) -> dict:
         con.close()
 
 
-def test_profiles_are_kept_per_extract_month(sample_run, sample_months):
+def test_state_holds_every_code_once_with_the_month_it_was_first_seen(sample_run, sample_months):
     wh, _ = sample_run
     con = duckdb.connect(str(wh), read_only=True)
     months = [r[0].strftime("%Y-%m") for r in con.execute(
         "SELECT DISTINCT extract_month FROM link_profiled WHERE kind = 'person' ORDER BY 1").fetchall()]
-    # every valid ID of a month's extracts has its profile row for that month, and no other
-    missing = con.execute("""
-        SELECT count(*) FROM (SELECT DISTINCT id_number, extract_month FROM stg_social_insurance
-                              WHERE id_number_valid) s
-        ANTI JOIN link_person_profiles p ON p.id = s.id_number AND p.extract_month = s.extract_month
+    # every valid ID of every month's contributions is known from that month on, and only once
+    late = con.execute("""
+        SELECT count(*) FROM (SELECT id_number, min(extract_month) AS first FROM stg_social_insurance
+                              WHERE id_number_valid GROUP BY 1) s
+        LEFT JOIN link_known k ON k.kind = 'person' AND k.code = s.id_number
+        WHERE k.first_month IS DISTINCT FROM s.first AND NOT k.first_month < s.first
     """).fetchall()[0][0]
+    dupes = con.execute("SELECT count(*) - count(DISTINCT (kind, code)) FROM link_known").fetchall()[0][0]
     carried = con.execute("SELECT count(*) FROM person_links WHERE run_month = ? AND established_in < run_month",
                           [sample_months[-1]]).fetchall()[0][0]
     con.close()
     assert months == sample_months
-    assert missing == 0
+    assert late == 0 and dupes == 0
     assert carried > 0, "the last month must carry links made by earlier months"
 
 
@@ -51,9 +53,10 @@ def test_incremental_links_equal_linking_from_scratch(sample_run, sample_months,
     last = sample_months[-1]
     wh2 = copy_warehouse(wh, tmp_path)
     con = duckdb.connect(str(wh2))
-    for table in ("person_links", "firm_links", "review_queue", "link_stats"):
+    for table in ("person_links", "firm_links", "review_queue", "link_stats", "link_weights", "link_em_patterns",
+                  "link_unresolved", "link_state_runs"):
         con.execute(f"DELETE FROM {table} WHERE run_month < ?", [last])
-    for table in ("link_person_profiles", "link_firm_profiles", "link_firm_persons", "link_profiled"):
+    for table in ("link_known", "link_attrs", "link_profiled"):
         con.execute(f"DELETE FROM {table}")
     con.close()
     monthly_run(month=last, input_dir=str(SAMPLE / "incoming" / last), warehouse=str(wh2),
