@@ -159,16 +159,15 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, bad_rows: str, month: str, prio
     con.execute(f"CREATE OR REPLACE TEMP TABLE _f_known AS {state.known_sql('firm', month)}")
     # What the latest earlier run linked stays linked, unless an analyst decided on the record
     # since; what it left unresolved is compared again, with the records first seen since.
-    links = "firm_links" if prior else (
-        "(SELECT NULL::VARCHAR AS run_month, raw_uscc, firm_name, region_code, uscc, method, score, agreed, "
-        "evidence, NULL::VARCHAR AS established_in FROM _f_links WHERE false)")
+    con.execute("CREATE OR REPLACE TEMP TABLE _f_prior AS " + (
+        state.links_asof_sql("firm", prior) if prior else
+        "SELECT NULL::VARCHAR AS run_month, * EXCLUDE (block) FROM _f_links WHERE false"))
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _f_carried AS
         SELECT l.raw_uscc, l.firm_name, l.region_code, l.uscc, l.method, l.score, l.agreed, l.evidence,
                'carried' AS block, coalesce(l.established_in, l.run_month) AS established_in
-        FROM {links} l
-        WHERE {"l.run_month = '" + prior + "'" if prior else "false"}
-          AND NOT EXISTS (SELECT 1 FROM _decisions d WHERE d.kind = 'firm'
+        FROM _f_prior l
+        WHERE NOT EXISTS (SELECT 1 FROM _decisions d WHERE d.kind = 'firm'
                           AND d.raw_id IS NOT DISTINCT FROM l.raw_uscc AND d.name IS NOT DISTINCT FROM l.firm_name)
           -- still sent as of M (a superseded row or a dropped snapshot row no longer is)
           AND EXISTS (SELECT 1 FROM _f_bad b WHERE b.code IS NOT DISTINCT FROM l.raw_uscc
@@ -276,6 +275,7 @@ def _empty_outputs(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE OR REPLACE TEMP TABLE _f_review (" + ", ".join(
         f"{c} {'BIGINT' if c == 'source_line' else 'DOUBLE' if c == 'score' else 'VARCHAR'}"
         for c in REVIEW_COLUMNS) + ")")
+    con.execute("CREATE OR REPLACE TEMP TABLE _f_retired AS SELECT * FROM _f_links WHERE false")
 
 
 def match_firms(con: duckdb.DuckDBPyConnection, decisions: Decisions, month: str,
@@ -330,6 +330,15 @@ def match_firms(con: duckdb.DuckDBPyConnection, decisions: Decisions, month: str
         LEFT JOIN _f_cand_attrs c ON c.code = d.candidate
         WHERE d.verdict = 'review'
     """)
+    # the earlier links this run no longer holds (an analyst decided since, or no longer sent)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _f_retired AS
+                    SELECT p.raw_uscc, p.firm_name, p.region_code, NULL::VARCHAR AS uscc, 'retired' AS method,
+                           NULL::DOUBLE AS score, '' AS agreed, 'retired: ' || p.method || ' link to ' || p.uscc
+                           || ' made in ' || coalesce(p.established_in, p.run_month) AS evidence,
+                           'retired' AS block, '{month}' AS established_in
+                    FROM _f_prior p ANTI JOIN _f_links l ON l.raw_uscc IS NOT DISTINCT FROM p.raw_uscc
+                         AND l.firm_name IS NOT DISTINCT FROM p.firm_name
+                         AND l.region_code IS NOT DISTINCT FROM p.region_code""")
     known = con.execute("SELECT count(*) FROM _f_known").fetchall()[0][0]
     residue = con.execute("SELECT count(*) FROM _f_residue").fetchall()[0][0]
     carried = con.execute("SELECT count(*) FROM _f_carried").fetchall()[0][0]

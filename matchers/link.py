@@ -94,14 +94,19 @@ def _quote(value: str) -> str:
 
 
 def create_link_views(con: duckdb.DuckDBPyConnection, month: str) -> list[str]:
-    """Temp views lnk_<source>: asof_<source> with each ID/USCC column replaced by its linked value."""
+    """Temp views lnk_<source>: asof_<source> with each ID/USCC column replaced by its linked value
+    (the links in force as of `month`, materialised once as temp tables links_person / links_firm)."""
+    for kind in ("person", "firm"):
+        table = state.LINK_KEYS[kind][0]
+        if relation_columns(con, table) is None:
+            ensure_tables(con)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE links_{kind} AS {state.links_asof_sql(kind, month)}")
     by_source: dict[str, list[tuple[str, object]]] = {}
     for spec in levels.PERSON_ID_COLUMNS:
         by_source.setdefault(spec.source, []).append(("person", spec))
     for spec in levels.FIRM_ID_COLUMNS:
         by_source.setdefault(spec.source, []).append(("firm", spec))
     created = []
-    m = _quote(month)
     for source, specs in by_source.items():
         cols_list = [r[0] for r in con.execute(f"DESCRIBE asof_{source}").fetchall()] \
             if relation_columns(con, f"asof_{source}") is not None else None
@@ -117,13 +122,13 @@ def create_link_views(con: duckdb.DuckDBPyConnection, month: str) -> list[str]:
             alias = f"l{i}"
             if kind == "person":
                 name = f"a.{spec.name}" if spec.name and spec.name in cols else "NULL"
-                joins.append(f"LEFT JOIN person_links {alias} ON {alias}.run_month = {m} AND NOT {valid} "
+                joins.append(f"LEFT JOIN links_person {alias} ON NOT {valid} "
                              f"AND {alias}.raw_id = a.{c} AND {alias}.name IS NOT DISTINCT FROM {name}")
                 linked = f"{alias}.person_id"
             else:
                 name = f"a.{spec.name}" if spec.name and spec.name in cols else "NULL"
                 region = f"a.{spec.region}" if spec.region and spec.region in cols else "NULL"
-                joins.append(f"LEFT JOIN firm_links {alias} ON {alias}.run_month = {m} AND NOT {valid} "
+                joins.append(f"LEFT JOIN links_firm {alias} ON NOT {valid} "
                              f"AND {alias}.raw_uscc IS NOT DISTINCT FROM a.{c} "
                              f"AND {alias}.firm_name IS NOT DISTINCT FROM {name} "
                              f"AND {alias}.region_code IS NOT DISTINCT FROM CAST({region} AS VARCHAR)")
@@ -194,8 +199,11 @@ def link_month(con: duckdb.DuckDBPyConnection, month: str, decisions_file: Path 
 
     con.execute("BEGIN TRANSACTION")
     try:
-        _write(con, "person_links", month, "SELECT * FROM _p_links")
-        _write(con, "firm_links", month, "SELECT * FROM _f_links")
+        # each link once: the ones this run made, and the earlier ones it retired (matchers.state)
+        _write(con, "person_links", month, "SELECT * FROM _p_links WHERE block <> 'carried' "
+                                           "UNION ALL SELECT * FROM _p_retired")
+        _write(con, "firm_links", month, "SELECT * FROM _f_links WHERE block <> 'carried' "
+                                         "UNION ALL SELECT * FROM _f_retired")
         _write(con, "review_queue", month, "SELECT * FROM _p_review UNION ALL SELECT * FROM _f_review")
         _write(con, "link_stats", month, "SELECT * FROM _link_stats_frame")
         weights.write_weights(con, month, persons.weights)
@@ -224,7 +232,7 @@ def link_month(con: duckdb.DuckDBPyConnection, month: str, decisions_file: Path 
         con.execute(f"DROP VIEW IF EXISTS {tmp}")
     for tmp in ("_p_usample", "_p_name_tf", "_w_upairs", "_p_known", "_p_residue", "_p_pairs_edit", "_p_pairs_fallback", "_p_cand_attrs", "_p_pairs",
                 "_p_decided", "_p_links", "_p_review", "_p_linked_raw", "_decisions", "_p_carried", "_p_residue_all", "_f_carried",
-                "_p_scope", "_f_scope", "_f_cand_state",
+                "_p_scope", "_f_scope", "_f_cand_state", "_p_prior", "_f_prior", "_p_retired", "_f_retired",
                 "_f_known", "_f_residue", "_f_cand_occ", "_f_cand_persons", "_f_pairs_edit", "_f_pairs_name", "_f_pairs_base", "_f_cand_attrs",
                 "_f_shared", "_f_pairs", "_f_decided", "_f_links", "_f_review"):
         con.execute(f"DROP TABLE IF EXISTS {tmp}")

@@ -308,16 +308,15 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, bad_rows: str, month: str, prio
     con.execute(f"CREATE OR REPLACE TEMP TABLE _p_known AS {state.known_sql('person', month)}")
     # What the latest earlier run linked stays linked, unless an analyst decided on the record
     # since; what it left unresolved is compared again, with the records first seen since.
-    links = "person_links" if prior else (
-        "(SELECT NULL::VARCHAR AS run_month, raw_id, name, person_id, method, score, agreed, evidence, "
-        "NULL::VARCHAR AS established_in FROM _p_links WHERE false)")
+    con.execute("CREATE OR REPLACE TEMP TABLE _p_prior AS " + (
+        state.links_asof_sql("person", prior) if prior else
+        "SELECT NULL::VARCHAR AS run_month, * EXCLUDE (block) FROM _p_links WHERE false"))
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _p_carried AS
         SELECT l.raw_id, l.name, l.person_id, l.method, l.score, l.agreed, l.evidence, 'carried' AS block,
                coalesce(l.established_in, l.run_month) AS established_in
-        FROM {links} l
-        WHERE {"l.run_month = " + _q(prior) if prior else "false"}
-          AND NOT EXISTS (SELECT 1 FROM _decisions d WHERE d.kind = 'person' AND d.raw_id = l.raw_id
+        FROM _p_prior l
+        WHERE NOT EXISTS (SELECT 1 FROM _decisions d WHERE d.kind = 'person' AND d.raw_id = l.raw_id
                           AND (d.name IS NOT DISTINCT FROM l.name OR l.name IS NULL))
           -- still sent as of M (a superseded row or a dropped snapshot row no longer is)
           AND EXISTS (SELECT 1 FROM _p_bad b WHERE b.id = l.raw_id AND b.name IS NOT DISTINCT FROM l.name)
@@ -449,6 +448,7 @@ def _empty_outputs(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE OR REPLACE TEMP TABLE _p_review (" + ", ".join(
         f"{c} {'BIGINT' if c == 'source_line' else 'DOUBLE' if c == 'score' else 'VARCHAR'}"
         for c in REVIEW_COLUMNS) + ")")
+    con.execute("CREATE OR REPLACE TEMP TABLE _p_retired AS SELECT * FROM _p_links WHERE false")
 
 
 def _name_tf_override(comparisons: tuple[levels.Comparison, ...]) -> dict[tuple[str, str], str]:
@@ -554,6 +554,13 @@ def match_persons(con: duckdb.DuckDBPyConnection, decisions: Decisions, month: s
         WHERE d.verdict = 'review'
           AND NOT (r.name IS NULL AND r.raw_id IN (SELECT raw_id FROM _p_links WHERE name IS NULL))
     """)
+    # the earlier links this run no longer holds (an analyst decided since, or no longer sent)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _p_retired AS
+                    SELECT p.raw_id, p.name, NULL::VARCHAR AS person_id, 'retired' AS method, NULL::DOUBLE AS score,
+                           '' AS agreed, 'retired: ' || p.method || ' link to ' || p.person_id
+                           || ' made in ' || coalesce(p.established_in, p.run_month) AS evidence,
+                           'retired' AS block, {_q(month)} AS established_in
+                    FROM _p_prior p ANTI JOIN _p_links l ON l.raw_id = p.raw_id AND l.name IS NOT DISTINCT FROM p.name""")
     known = con.execute("SELECT count(*) FROM _p_known").fetchall()[0][0]
     residue = con.execute("SELECT count(*) FROM _p_residue").fetchall()[0][0]
     carried = con.execute("SELECT count(*) FROM _p_carried").fetchall()[0][0]

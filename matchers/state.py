@@ -143,3 +143,18 @@ def write_run_state(con: duckdb.DuckDBPyConnection, kind: str, month: str, unres
     con.execute(f"INSERT INTO link_unresolved SELECT ?, ?, raw_code, name, region_code FROM ({unresolved_sql}) "
                 "ORDER BY ALL", [month, kind])
     con.execute("INSERT INTO link_state_runs VALUES (?, ?)", [month, kind])
+
+
+LINK_KEYS = {"person": ("person_links", ("raw_id", "name")),
+             "firm": ("firm_links", ("raw_uscc", "firm_name", "region_code"))}
+
+
+def links_asof_sql(kind: str, month: str) -> str:
+    """The links in force as of run month `month`, from the link table that holds each link once:
+    a run writes the links it made and, as `retired` rows, the earlier ones it no longer holds
+    (an analyst decided since, or the record is no longer sent); per record the latest row of a
+    run month <= `month` is in force unless it is a retirement."""
+    table, key = LINK_KEYS[kind]
+    return (f"SELECT * FROM {table} WHERE run_month <= '{month}' "
+            f"QUALIFY row_number() OVER (PARTITION BY {', '.join(key)} ORDER BY run_month DESC) = 1 "
+            f"AND method <> 'retired'")

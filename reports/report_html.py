@@ -307,17 +307,18 @@ RATE_COLUMNS = [("exact", "精确匹配"), ("id_repaired", "证件号修复"), (
 
 def _source_match_rates(con, month) -> str:
     """Share of each source's rows of the month that were linked to a known person/firm, by method."""
-    links = {"person": ("person_links", "raw_id"), "firm": ("firm_links", "raw_uscc")}
+    from matchers.state import links_asof_sql
+    links = {"person": (f"({links_asof_sql('person', month)})", "raw_id"),
+             "firm": (f"({links_asof_sql('firm', month)})", "raw_uscc")}
     out = []
     for src, idc, validc, kind in _ID_SOURCES:
         t = f"stg_{src}"
         if not table_exists(con, t) or not {idc, validc, "extract_month"} <= set(table_columns(con, t)):
             continue
         ltab, lraw = links[kind]
-        has_links = table_exists(con, ltab)
+        has_links = table_exists(con, f"{kind}_links")
         has_q = table_exists(con, "review_queue")
-        method = (f"(SELECT min(l.method) FROM {ltab} l WHERE l.{lraw} = s.{idc} "
-                  f"AND {month_match('l.run_month', month)})") if has_links else "NULL"
+        method = f"(SELECT min(l.method) FROM {ltab} l WHERE l.{lraw} = s.{idc})" if has_links else "NULL"
         queued = (f"EXISTS (SELECT 1 FROM review_queue q WHERE q.left_id = s.{idc} "
                   f"AND {month_match('q.run_month', month)})") if has_q else "false"
         r = _q(con, f"""

@@ -7,6 +7,7 @@ import duckdb
 
 from conftest import SAMPLE, copy_warehouse
 from flows.monthly import monthly_run
+from matchers.state import links_asof_sql
 from test_flows import data_hashes
 
 
@@ -14,10 +15,10 @@ def _links(wh: Path, month: str) -> dict:
     con = duckdb.connect(str(wh), read_only=True)
     try:
         return {
-            "person": sorted(con.execute("SELECT raw_id, name, person_id FROM person_links WHERE run_month = ?",
-                                         [month]).fetchall(), key=str),
-            "firm": sorted(con.execute("SELECT raw_uscc, firm_name, region_code, uscc FROM firm_links "
-                                       "WHERE run_month = ?", [month]).fetchall(), key=str),
+            "person": sorted(con.execute(f"SELECT raw_id, name, person_id FROM ({links_asof_sql('person', month)})"
+                                         ).fetchall(), key=str),
+            "firm": sorted(con.execute(f"SELECT raw_uscc, firm_name, region_code, uscc "
+                                       f"FROM ({links_asof_sql('firm', month)})").fetchall(), key=str),
             "review": sorted(con.execute("SELECT kind, left_id, left_name, right_id FROM review_queue "
                                          "WHERE run_month = ?", [month]).fetchall(), key=str),
         }
@@ -38,12 +39,16 @@ def test_state_holds_every_code_once_with_the_month_it_was_first_seen(sample_run
         WHERE k.first_month IS DISTINCT FROM s.first AND NOT k.first_month < s.first
     """).fetchall()[0][0]
     dupes = con.execute("SELECT count(*) - count(DISTINCT (kind, code)) FROM link_known").fetchall()[0][0]
-    carried = con.execute("SELECT count(*) FROM person_links WHERE run_month = ? AND established_in < run_month",
-                          [sample_months[-1]]).fetchall()[0][0]
+    # each link is written once, by the run that made it; later runs hold it without copying it
+    in_force = con.execute(f"SELECT count(*), count(*) FILTER (WHERE run_month < '{sample_months[-1]}') "
+                           f"FROM ({links_asof_sql('person', sample_months[-1])})").fetchall()[0]
+    copies = con.execute("SELECT count(*) FROM person_links WHERE established_in <> run_month").fetchall()[0][0]
+    carried = in_force[1]
     con.close()
     assert months == sample_months
     assert late == 0 and dupes == 0
-    assert carried > 0, "the last month must carry links made by earlier months"
+    assert carried > 0 and in_force[0] > carried, "the last month holds links made by earlier months and its own"
+    assert copies == 0
 
 
 def test_incremental_links_equal_linking_from_scratch(sample_run, sample_months, tmp_path):

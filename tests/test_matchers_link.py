@@ -344,11 +344,12 @@ def test_lnk_views_use_only_the_run_month_links(con):
     base_people(con, extra_grad=[{"id_number": bad, "name": "王晓明", "region_code": "150102"}])
     link_month(con, MONTH)
     stats = link_month(con, "2026-11")
-    assert con.execute("SELECT count(DISTINCT run_month) FROM person_links").fetchall()[0][0] == 2
-    # the next month carries the link its predecessor made instead of comparing the record again
+    # the next month holds the link its predecessor made instead of comparing the record again,
+    # and the link is kept once, by the run that made it
     assert stats["person_links_carried"] == 1 and stats["person_residue_records"] == 0
-    assert con.execute("SELECT run_month, established_in, method FROM person_links ORDER BY run_month").fetchall() \
-        == [(MONTH, MONTH, "id_repaired"), ("2026-11", MONTH, "id_repaired")]
+    assert stats["person_links"] == {"id_repaired": 1}
+    assert con.execute("SELECT run_month, established_in, method FROM person_links").fetchall() \
+        == [(MONTH, MONTH, "id_repaired")]
     assert con.execute("SELECT count(*) FROM lnk_graduates").fetchall()[0][0] == 1
     assert con.execute("SELECT count(*) FROM lnk_social_insurance").fetchall()[0][0] == \
         con.execute("SELECT count(*) FROM asof_social_insurance").fetchall()[0][0]
@@ -392,3 +393,26 @@ def test_firm_review_loop(con, tmp_path):
     link_month(con, MONTH)
     assert con.execute("SELECT count(*) FROM firm_links").fetchall()[0][0] == 0
     assert con.execute("SELECT count(*) FROM review_queue").fetchall()[0][0] == 0
+
+
+def test_a_rejected_link_is_retired_by_the_next_month_and_kept_for_the_month_that_made_it(con, tmp_path):
+    from matchers.state import links_asof_sql
+    bad = typo(A, 10)
+    base_people(con, extra_grad=[{"id_number": bad, "name": "王晓明", "region_code": "150102"}])
+    link_month(con, MONTH)
+    assert links(con)[(bad, "王晓明")][:2] == (A, "id_repaired")
+    decisions = tmp_path / "decisions.csv"
+    decisions.write_text("kind,raw_id,name,candidate_id,decision,reviewer,date\n"
+                         f"person,{bad},王晓明,{A},reject,analyst1,2026-11-02\n", encoding="utf-8")
+    stats = link_month(con, "2026-11", decisions_file=decisions)
+    assert stats["person_links"] == {} and stats["person_links_carried"] == 0
+
+    def in_force(month):
+        return con.execute(f"SELECT raw_id, person_id FROM ({links_asof_sql('person', month)})").fetchall()
+    assert in_force("2026-11") == [] and in_force(MONTH) == [(bad, A)]
+    assert con.execute("SELECT run_month, method FROM person_links ORDER BY run_month").fetchall() == [
+        (MONTH, "id_repaired"), ("2026-11", "retired")]
+    assert con.execute("SELECT id_number FROM lnk_graduates").fetchall() == [(None,)]
+    # the month that made the link, run again, still makes it (a later retirement does not reach back)
+    link_month(con, MONTH)
+    assert in_force(MONTH) == [(bad, A)] and in_force("2026-11") == []

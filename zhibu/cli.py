@@ -257,8 +257,7 @@ def cmd_explain(args) -> int:
     from zhibu.warehouse import read_only_view
     with read_only_view(args.warehouse) as con:
         months = {r[0] for r in con.execute(
-            "SELECT run_month FROM duckdb_tables() t, (SELECT DISTINCT run_month FROM person_links) "
-            "WHERE t.table_name = 'person_links'").fetchall()} if _has(con, "person_links") else set()
+            "SELECT DISTINCT run_month FROM link_stats").fetchall()} if _has(con, "link_stats") else set()
         if month not in months:
             raise SystemExit(f"zhibu: {month} 尚未运行，无比对结果 / month {month} has not been run on "
                              f"{args.warehouse}")
