@@ -25,7 +25,8 @@ from pathlib import Path
 
 import opencc
 
-from policies.params import POLICIES_DIR, create_parameter_table, load_policy, parameters_on, policy_codes
+from policies.params import (POLICIES_DIR, create_parameter_table, load_policy, parameter_periods, parameters_on,
+                             policy_codes)
 
 log = logging.getLogger(__name__)
 
@@ -347,6 +348,28 @@ def policy_runs_in(code: str, as_of: dt.date) -> bool:
     return parameters_on(code, as_of).get(gate) == as_of.month
 
 
+def _add_months(day: dt.date, months: int) -> dt.date:
+    """day + months, the day clamped to the month's end (as DuckDB's date + to_months(n))."""
+    year, month0 = divmod(day.month - 1 + months, 12)
+    year += day.year
+    return dt.date(year, month0 + 1, min(day.day, calendar.monthrange(year, month0 + 1)[1]))
+
+
+def listing_closed(code: str, as_of: dt.date) -> bool:
+    """A policy whose claims have closed for every hire it could ever pay lists nobody: the
+    engine does not evaluate it (`zhibu explain` still does, and says cond_claims_open). Meta
+    `closes`: {date: <parameter>, months: <parameter>}; closed when the as-of date is after the
+    latest date + months over every parameter period in which the rule is in force (amount set)."""
+    closes = load_policy(code)["meta"].get("closes")
+    if not closes:
+        return False
+    ends = [_add_months(p[closes["date"]], int(p[closes["months"]]))
+            for p in parameter_periods(code)
+            if p.get("amount") is not None and p.get(closes["date"]) is not None
+            and p.get(closes["months"]) is not None]
+    return bool(ends) and as_of > max(ends)
+
+
 def run_rule(con, code: str, month: str, target: str, body: str | None = None,
              extra: dict | None = None) -> None:
     """Evaluate one rule into temp table ``target`` (parameters as table + named values)."""
@@ -381,6 +404,9 @@ def decide_month(con, month: str, only: list[str] | tuple[str, ...] | None = Non
             raise ValueError(f"{code}: unknown kind {meta['kind']!r}")
         if not policy_runs_in(code, as_of):
             log.info("%s: not its settlement month, skipped", code)
+            continue
+        if listing_closed(code, as_of):
+            log.info("%s: claims closed for every hire it could pay, skipped", code)
             continue
         run_rule(con, code, month, f"candidates_{code}")
         con.execute(f"insert into decision_candidates select '{code}', '{meta['kind']}', {CANDIDATE_COLUMNS} "
