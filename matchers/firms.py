@@ -169,9 +169,6 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, bad_rows: str, month: str, prio
         FROM _f_prior l
         WHERE NOT EXISTS (SELECT 1 FROM _decisions d WHERE d.kind = 'firm'
                           AND d.raw_id IS NOT DISTINCT FROM l.raw_uscc AND d.name IS NOT DISTINCT FROM l.firm_name)
-          -- still sent as of M (a superseded row or a dropped snapshot row no longer is)
-          AND EXISTS (SELECT 1 FROM _f_bad b WHERE b.code IS NOT DISTINCT FROM l.raw_uscc
-                      AND b.firm_name IS NOT DISTINCT FROM l.firm_name AND b.region IS NOT DISTINCT FROM l.region_code)
     """)
     since = f"extract_month > DATE '{month_start(prior)}'" if prior else "true"
     con.execute(f"""
@@ -330,7 +327,7 @@ def match_firms(con: duckdb.DuckDBPyConnection, decisions: Decisions, month: str
         LEFT JOIN _f_cand_attrs c ON c.code = d.candidate
         WHERE d.verdict = 'review'
     """)
-    # the earlier links this run no longer holds (an analyst decided since, or no longer sent)
+    # the earlier links this run no longer holds (an analyst decided on the record since)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _f_retired AS
                     SELECT p.raw_uscc, p.firm_name, p.region_code, NULL::VARCHAR AS uscc, 'retired' AS method,
                            NULL::DOUBLE AS score, '' AS agreed, 'retired: ' || p.method || ' link to ' || p.uscc

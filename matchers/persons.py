@@ -318,8 +318,6 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, bad_rows: str, month: str, prio
         FROM _p_prior l
         WHERE NOT EXISTS (SELECT 1 FROM _decisions d WHERE d.kind = 'person' AND d.raw_id = l.raw_id
                           AND (d.name IS NOT DISTINCT FROM l.name OR l.name IS NULL))
-          -- still sent as of M (a superseded row or a dropped snapshot row no longer is)
-          AND EXISTS (SELECT 1 FROM _p_bad b WHERE b.id = l.raw_id AND b.name IS NOT DISTINCT FROM l.name)
     """)
     since = f"extract_month > DATE '{month_start(prior)}'" if prior else "true"
     con.execute(f"""
@@ -528,7 +526,9 @@ def match_persons(con: duckdb.DuckDBPyConnection, decisions: Decisions, month: s
                    count(DISTINCT l.person_id) AS n_owners, min(l.person_id) AS person_id,
                    min(l.method) AS method, min(l.score) AS score, min(l.agreed) AS agreed
             FROM _p_residue_all r LEFT JOIN _p_links l ON l.raw_id = r.raw_id AND l.name = r.name
-            WHERE r.name IS NOT NULL GROUP BY r.raw_id
+            WHERE r.name IS NOT NULL
+              AND r.raw_id IN (SELECT raw_id FROM _p_residue WHERE name IS NULL)   -- nameless records compared now
+            GROUP BY r.raw_id
         )
         SELECT r.raw_id, NULL, n.person_id, n.method, n.score, n.agreed,
                'same bad ID as ' || n.n_named || ' named record(s) linked to one person', 'same_raw_id',
@@ -554,7 +554,7 @@ def match_persons(con: duckdb.DuckDBPyConnection, decisions: Decisions, month: s
         WHERE d.verdict = 'review'
           AND NOT (r.name IS NULL AND r.raw_id IN (SELECT raw_id FROM _p_links WHERE name IS NULL))
     """)
-    # the earlier links this run no longer holds (an analyst decided since, or no longer sent)
+    # the earlier links this run no longer holds (an analyst decided on the record since)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _p_retired AS
                     SELECT p.raw_id, p.name, NULL::VARCHAR AS person_id, 'retired' AS method, NULL::DOUBLE AS score,
                            '' AS agreed, 'retired: ' || p.method || ' link to ' || p.person_id

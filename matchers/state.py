@@ -152,8 +152,9 @@ LINK_KEYS = {"person": ("person_links", ("raw_id", "name")),
 def links_asof_sql(kind: str, month: str) -> str:
     """The links in force as of run month `month`, from the link table that holds each link once:
     a run writes the links it made and, as `retired` rows, the earlier ones it no longer holds
-    (an analyst decided since, or the record is no longer sent); per record the latest row of a
-    run month <= `month` is in force unless it is a retirement."""
+    (an analyst decided on the record since); per record the latest row of a run month <= `month`
+    is in force unless it is a retirement. A link whose record is no longer sent (superseded, or
+    gone from a later snapshot) stays in force and joins no row."""
     table, key = LINK_KEYS[kind]
     return (f"SELECT * FROM {table} WHERE run_month <= '{month}' "
             f"QUALIFY row_number() OVER (PARTITION BY {', '.join(key)} ORDER BY run_month DESC) = 1 "

@@ -7,18 +7,30 @@ import duckdb
 
 from conftest import SAMPLE, copy_warehouse
 from flows.monthly import monthly_run
+from matchers.firms import occurrences_sql as firm_occurrences_sql
+from matchers.persons import occurrences_sql
 from matchers.state import links_asof_sql
+from zhibu.warehouse import create_asof_views
 from test_flows import data_hashes
 
 
 def _links(wh: Path, month: str) -> dict:
+    """The links in force for the records the month sees (a link whose record is no longer sent
+    as of the month stays in force and joins no row), and the month's review queue."""
     con = duckdb.connect(str(wh), read_only=True)
+    create_asof_views(con, month)
     try:
         return {
-            "person": sorted(con.execute(f"SELECT raw_id, name, person_id FROM ({links_asof_sql('person', month)})"
-                                         ).fetchall(), key=str),
-            "firm": sorted(con.execute(f"SELECT raw_uscc, firm_name, region_code, uscc "
-                                       f"FROM ({links_asof_sql('firm', month)})").fetchall(), key=str),
+            "person": sorted(con.execute(f"""
+                SELECT raw_id, name, person_id FROM ({links_asof_sql('person', month)}) l
+                WHERE EXISTS (SELECT 1 FROM ({occurrences_sql(con, only='invalid')}) o
+                              WHERE o.id = l.raw_id AND o.name IS NOT DISTINCT FROM l.name)""").fetchall(), key=str),
+            "firm": sorted(con.execute(f"""
+                SELECT raw_uscc, firm_name, region_code, uscc FROM ({links_asof_sql('firm', month)}) l
+                WHERE EXISTS (SELECT 1 FROM ({firm_occurrences_sql(con, only='invalid')}) o
+                              WHERE o.code IS NOT DISTINCT FROM l.raw_uscc AND o.firm_name IS NOT DISTINCT FROM
+                                    l.firm_name AND o.region IS NOT DISTINCT FROM l.region_code)""").fetchall(),
+                           key=str),
             "review": sorted(con.execute("SELECT kind, left_id, left_name, right_id FROM review_queue "
                                          "WHERE run_month = ?", [month]).fetchall(), key=str),
         }
