@@ -22,7 +22,7 @@ from rapidfuzz import fuzz, process
 
 from matchers import codes, levels, names, state
 from matchers.persons import (REVIEW_COLUMNS, TimedConnection, decide_sql, decisions_table, outcome_stats, region_level_sql,
-                              relation, relation_columns, resolve_name_levels, score_sql)
+                              merged_list, relation, relation_columns, resolve_name_levels, score_sql)
 from matchers.review import Decisions
 from zhibu.warehouse import month_start
 
@@ -171,26 +171,45 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, bad_rows: str, month: str, prio
                           AND d.raw_id IS NOT DISTINCT FROM l.raw_uscc AND d.name IS NOT DISTINCT FROM l.firm_name)
     """)
     since = f"extract_month > DATE '{month_start(prior)}'" if prior else "true"
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _f_scope AS
-        SELECT DISTINCT code AS raw_uscc, firm_name, region AS region_code FROM _f_bad WHERE {since}
-        UNION SELECT raw_code, name, region_code FROM link_unresolved
-              WHERE kind = 'firm' AND run_month = '{prior or ''}'
-        UNION SELECT b.code, b.firm_name, b.region FROM _f_bad b SEMI JOIN _decisions d
-              ON d.kind = 'firm' AND d.raw_id IS NOT DISTINCT FROM b.code AND d.name IS NOT DISTINCT FROM b.firm_name
-        EXCEPT SELECT raw_uscc, firm_name, region_code FROM _f_carried
-    """)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _f_residue AS
-        SELECT row_number() OVER (ORDER BY code NULLS FIRST, firm_name NULLS FIRST, region NULLS FIRST) AS rid,
-               code AS raw_uscc, firm_name, region AS region_code,
+    # The records compared now, without reading history (as matchers.persons): the rows sent since
+    # the latest earlier run, merged with what it kept of the records it left unresolved; a
+    # record an analyst decided on after it was linked is read back from all its rows.
+    same = ("{a}.raw_uscc IS NOT DISTINCT FROM {b}.raw_uscc AND {a}.firm_name IS NOT DISTINCT FROM {b}.firm_name "
+            "AND {a}.region_code IS NOT DISTINCT FROM {b}.region_code")
+    con.execute("""CREATE OR REPLACE TEMP TABLE _f_reopened AS
+                   SELECT DISTINCT p.raw_uscc, p.firm_name, p.region_code FROM _f_prior p SEMI JOIN _decisions d
+                   ON d.kind = 'firm' AND d.raw_id IS NOT DISTINCT FROM p.raw_uscc
+                  AND d.name IS NOT DISTINCT FROM p.firm_name""")
+    reopened = con.execute("SELECT count(*) FROM _f_reopened").fetchall()[0][0]
+
+    def aggregate(where: str) -> str:
+        return f"""SELECT code AS raw_uscc, firm_name, region AS region_code,
                list(DISTINCT person ORDER BY person) FILTER (WHERE person IS NOT NULL) AS persons,
                bool_or(source = '{levels.FIRM_REGISTER[0]}') AS from_register,
                min(struct_pack(source := source, file := source_file, line := source_line)) AS first_seen,
                count(*) AS n_rows
-        FROM _f_bad b SEMI JOIN _f_scope s ON s.raw_uscc IS NOT DISTINCT FROM b.code
-             AND s.firm_name IS NOT DISTINCT FROM b.firm_name AND s.region_code IS NOT DISTINCT FROM b.region
-        GROUP BY code, firm_name, region
+            FROM _f_bad b WHERE {where} GROUP BY code, firm_name, region"""
+    reopened_rows = (f"SELECT *, false AS kept FROM ({aggregate('true')}) a SEMI JOIN _f_reopened o "
+                     f"ON {same.format(a='o', b='a')}") if reopened else \
+        f"SELECT *, false AS kept FROM ({aggregate('false')})"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _f_residue AS
+        WITH parts AS (
+            SELECT *, false AS kept FROM ({aggregate(since)})
+            UNION ALL
+            SELECT raw_code, name, region_code, persons, from_register, first_seen, n_rows, true
+            FROM link_unresolved WHERE kind = 'firm' AND run_month = '{prior or ''}'
+        ),
+        records AS (
+            SELECT * FROM parts p WHERE NOT EXISTS (SELECT 1 FROM _f_reopened o WHERE {same.format(a='o', b='p')})
+            UNION ALL {reopened_rows}
+        )
+        SELECT row_number() OVER (ORDER BY raw_uscc NULLS FIRST, firm_name NULLS FIRST, region_code NULLS FIRST) AS rid,
+               raw_uscc, firm_name, region_code, {merged_list('persons')} AS persons,
+               bool_or(from_register) AS from_register, min(first_seen) AS first_seen, sum(n_rows)::BIGINT AS n_rows
+        FROM records r
+        WHERE NOT EXISTS (SELECT 1 FROM _f_carried c WHERE {same.format(a='c', b='r')})
+        GROUP BY raw_uscc, firm_name, region_code
     """)
     con.execute("CREATE OR REPLACE TEMP TABLE _f_pairs_edit AS "
                 + codes.variants_sql("_f_residue", "raw_uscc", "_f_known", "uscc"))
@@ -265,7 +284,9 @@ class FirmMatch:
 
 
 def _empty_outputs(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("CREATE OR REPLACE TEMP TABLE _f_residue (raw_uscc VARCHAR, firm_name VARCHAR, region_code VARCHAR)")   # nothing compared
+    con.execute("""CREATE OR REPLACE TEMP TABLE _f_residue (raw_uscc VARCHAR, firm_name VARCHAR, region_code VARCHAR,
+                   persons VARCHAR[], from_register BOOLEAN, first_seen STRUCT(source VARCHAR, file VARCHAR, line BIGINT),
+                   n_rows BIGINT)""")   # nothing compared
     con.execute("""CREATE OR REPLACE TEMP TABLE _f_links (raw_uscc VARCHAR, firm_name VARCHAR, region_code VARCHAR,
                    uscc VARCHAR, method VARCHAR, score DOUBLE, agreed VARCHAR, evidence VARCHAR, block VARCHAR,
                    established_in VARCHAR)""")

@@ -209,10 +209,12 @@ def link_month(con: duckdb.DuckDBPyConnection, month: str, decisions_file: Path 
         weights.write_weights(con, month, persons.weights)
         weights.write_patterns(con, month, persons.patterns)
         state.write_run_state(con, "person", month, """
-            SELECT raw_id AS raw_code, name, NULL AS region_code FROM _p_residue r
+            SELECT raw_id AS raw_code, name, regions, phones, employers, schools, households, first_seen, n_rows
+            FROM _p_residue r
             WHERE NOT EXISTS (SELECT 1 FROM _p_links l WHERE l.raw_id = r.raw_id AND l.name IS NOT DISTINCT FROM r.name)""")
         state.write_run_state(con, "firm", month, """
-            SELECT raw_uscc AS raw_code, firm_name AS name, region_code FROM _f_residue r
+            SELECT raw_uscc AS raw_code, firm_name AS name, region_code, persons, from_register, first_seen, n_rows
+            FROM _f_residue r
             WHERE NOT EXISTS (SELECT 1 FROM _f_links l WHERE l.raw_uscc IS NOT DISTINCT FROM r.raw_uscc
                               AND l.firm_name IS NOT DISTINCT FROM r.firm_name
                               AND l.region_code IS NOT DISTINCT FROM r.region_code)""")
@@ -232,7 +234,7 @@ def link_month(con: duckdb.DuckDBPyConnection, month: str, decisions_file: Path 
         con.execute(f"DROP VIEW IF EXISTS {tmp}")
     for tmp in ("_p_usample", "_p_name_tf", "_w_upairs", "_p_known", "_p_residue", "_p_pairs_edit", "_p_pairs_fallback", "_p_cand_attrs", "_p_pairs",
                 "_p_decided", "_p_links", "_p_review", "_p_linked_raw", "_decisions", "_p_carried", "_p_residue_all", "_f_carried",
-                "_p_scope", "_f_scope", "_f_cand_state", "_p_prior", "_f_prior", "_p_retired", "_f_retired",
+                "_p_reopened", "_f_reopened", "_f_cand_state", "_p_prior", "_f_prior", "_p_retired", "_f_retired",
                 "_f_known", "_f_residue", "_f_cand_occ", "_f_cand_persons", "_f_pairs_edit", "_f_pairs_name", "_f_pairs_base", "_f_cand_attrs",
                 "_f_shared", "_f_pairs", "_f_decided", "_f_links", "_f_review"):
         con.execute(f"DROP TABLE IF EXISTS {tmp}")

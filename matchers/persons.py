@@ -288,6 +288,11 @@ def occurrences_sql(con: duckdb.DuckDBPyConnection, extract_month=None, only: st
 ATTRIBUTES = ("name", "region", "phone", "employer", "school", "household")
 
 
+def merged_list(column: str) -> str:
+    """A list column merged over the rows of a group (sorted, distinct, NULL when empty)."""
+    return f"nullif(list_sort(list_distinct(flatten(list({column})))), [])"
+
+
 def month_state_sql(con: duckdb.DuckDBPyConnection, extract_month) -> str:
     """(code, field, value) of one extract month's valid IDs, for matchers.state: each ID with
     every attribute value it was seen with (value NULL: an ID seen without it)."""
@@ -320,26 +325,49 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, bad_rows: str, month: str, prio
                           AND (d.name IS NOT DISTINCT FROM l.name OR l.name IS NULL))
     """)
     since = f"extract_month > DATE '{month_start(prior)}'" if prior else "true"
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _p_scope AS
-        SELECT DISTINCT id AS raw_id, name FROM _p_bad WHERE {since}
-        UNION SELECT raw_code, name FROM link_unresolved WHERE kind = 'person' AND run_month = {_q(prior or '')}
-        UNION SELECT raw_id, name FROM _decisions WHERE kind = 'person' AND raw_id IS NOT NULL
-        EXCEPT SELECT raw_id, name FROM _p_carried
-    """)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _p_residue AS
-        SELECT row_number() OVER (ORDER BY id, name NULLS FIRST) AS rid, id AS raw_id, name,
+    # The records compared now, without reading history: the rows sent since the latest earlier
+    # run, merged with what that run kept of the records it left unresolved (link_unresolved);
+    # only a record an analyst decided on after it was linked is read back from all its rows.
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _p_reopened AS
+                    SELECT DISTINCT p.raw_id, p.name FROM _p_prior p SEMI JOIN _decisions d
+                    ON d.kind = 'person' AND d.raw_id = p.raw_id AND (d.name IS NOT DISTINCT FROM p.name OR p.name IS NULL)""")
+    reopened = con.execute("SELECT count(*) FROM _p_reopened").fetchall()[0][0]
+
+    def aggregate(where: str) -> str:
+        return f"""SELECT id AS raw_id, name,
                list(DISTINCT region ORDER BY region) FILTER (WHERE region IS NOT NULL) AS regions,
                list(DISTINCT phone ORDER BY phone) FILTER (WHERE phone IS NOT NULL) AS phones,
                list(DISTINCT employer ORDER BY employer) FILTER (WHERE employer IS NOT NULL) AS employers,
                list(DISTINCT school ORDER BY school) FILTER (WHERE school IS NOT NULL) AS schools,
                list(DISTINCT household ORDER BY household) FILTER (WHERE household IS NOT NULL) AS households,
                min(struct_pack(source := source, file := source_file, line := source_line)) AS first_seen,
-               count(*) AS n_rows,
-               bool_or({since}) AS fresh    -- first compared now (not a record left unresolved before)
-        FROM _p_bad b SEMI JOIN _p_scope s ON s.raw_id = b.id AND s.name IS NOT DISTINCT FROM b.name
-        GROUP BY id, name
+               count(*) AS n_rows
+            FROM _p_bad b WHERE {where} GROUP BY id, name"""
+    reopened_rows = (f"SELECT *, false AS kept FROM ({aggregate('true')}) a SEMI JOIN _p_reopened o "
+                     f"ON o.raw_id = a.raw_id AND o.name IS NOT DISTINCT FROM a.name") if reopened else \
+        f"SELECT *, false AS kept FROM ({aggregate('false')})"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _p_residue AS
+        WITH parts AS (
+            SELECT *, false AS kept FROM ({aggregate(since)})
+            UNION ALL
+            SELECT raw_code, name, regions, phones, employers, schools, households, first_seen, n_rows, true
+            FROM link_unresolved WHERE kind = 'person' AND run_month = {_q(prior or '')}
+        ),
+        records AS (
+            SELECT * FROM parts p
+            WHERE NOT EXISTS (SELECT 1 FROM _p_reopened o WHERE o.raw_id = p.raw_id AND o.name IS NOT DISTINCT FROM p.name)
+            UNION ALL {reopened_rows}
+        )
+        SELECT row_number() OVER (ORDER BY raw_id, name NULLS FIRST) AS rid, raw_id, name,
+               {merged_list('regions')} AS regions, {merged_list('phones')} AS phones, {merged_list('employers')} AS employers,
+               {merged_list('schools')} AS schools, {merged_list('households')} AS households,
+               min(first_seen) AS first_seen, sum(n_rows)::BIGINT AS n_rows,
+               NOT bool_or(kept) AND NOT EXISTS (SELECT 1 FROM _p_reopened o WHERE o.raw_id = r.raw_id
+                                                 AND o.name IS NOT DISTINCT FROM r.name) AS fresh
+        FROM records r
+        WHERE NOT EXISTS (SELECT 1 FROM _p_carried c WHERE c.raw_id = r.raw_id AND c.name IS NOT DISTINCT FROM r.name)
+        GROUP BY raw_id, name
     """)
     con.execute("""CREATE OR REPLACE TEMP TABLE _p_residue_all AS
                    SELECT raw_id, name FROM _p_residue UNION SELECT raw_id, name FROM _p_carried""")
@@ -439,7 +467,9 @@ class PersonMatch:
 
 
 def _empty_outputs(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("CREATE OR REPLACE TEMP TABLE _p_residue (raw_id VARCHAR, name VARCHAR)")   # nothing compared
+    con.execute("""CREATE OR REPLACE TEMP TABLE _p_residue (raw_id VARCHAR, name VARCHAR, regions VARCHAR[],
+                   phones VARCHAR[], employers VARCHAR[], schools VARCHAR[], households VARCHAR[],
+                   first_seen STRUCT(source VARCHAR, file VARCHAR, line BIGINT), n_rows BIGINT)""")   # nothing compared
     con.execute("""CREATE OR REPLACE TEMP TABLE _p_links (raw_id VARCHAR, name VARCHAR, person_id VARCHAR,
                    method VARCHAR, score DOUBLE, agreed VARCHAR, evidence VARCHAR, block VARCHAR,
                    established_in VARCHAR)""")

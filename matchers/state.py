@@ -18,7 +18,7 @@ matchers.firms build_month), never from an as-of view, so profiling is the same 
 
 What earlier runs decided is the other half (matchers.persons / matchers.firms): the links of the
 latest earlier run are carried, and the records it left unresolved are kept per run
-  link_unresolved(run_month, kind, raw_code, name, region_code)
+  link_unresolved(run_month, kind, raw_code, name, region_code, <what their rows said>)
   link_state_runs(run_month, kind)                        runs that recorded their unresolved records
 so a run compares only records first seen since that run, and those unresolved then.
 """
@@ -37,7 +37,9 @@ DDL = (
     "CREATE TABLE IF NOT EXISTS link_attrs (kind VARCHAR, code VARCHAR, field VARCHAR, value VARCHAR, first_month DATE)",
     "CREATE TABLE IF NOT EXISTS link_profiled (kind VARCHAR, extract_month DATE, fingerprint VARCHAR, built_at TIMESTAMP)",
     """CREATE TABLE IF NOT EXISTS link_unresolved (run_month VARCHAR, kind VARCHAR, raw_code VARCHAR, name VARCHAR,
-                                                   region_code VARCHAR)""",
+        region_code VARCHAR, regions VARCHAR[], phones VARCHAR[], employers VARCHAR[], schools VARCHAR[],
+        households VARCHAR[], persons VARCHAR[], from_register BOOLEAN,
+        first_seen STRUCT(source VARCHAR, file VARCHAR, line BIGINT), n_rows BIGINT)""",
     "CREATE TABLE IF NOT EXISTS link_state_runs (run_month VARCHAR, kind VARCHAR)",
 )
 
@@ -135,12 +137,13 @@ def prior_run_month(con: duckdb.DuckDBPyConnection, kind: str, month: str) -> st
 
 
 def write_run_state(con: duckdb.DuckDBPyConnection, kind: str, month: str, unresolved_sql: str) -> None:
-    """Record the records run `month` left unresolved (raw_code, name, region_code); in the
-    caller's transaction, beside the links."""
+    """Record the records run `month` left unresolved, with what their rows said (raw_code,
+    name, region_code and the residue's aggregates, by name), so the next run compares them
+    again without reading their rows; in the caller's transaction, beside the links."""
     ensure_tables(con)
     con.execute("DELETE FROM link_unresolved WHERE run_month = ? AND kind = ?", [month, kind])
     con.execute("DELETE FROM link_state_runs WHERE run_month = ? AND kind = ?", [month, kind])
-    con.execute(f"INSERT INTO link_unresolved SELECT ?, ?, raw_code, name, region_code FROM ({unresolved_sql}) "
+    con.execute(f"INSERT INTO link_unresolved BY NAME SELECT ? AS run_month, ? AS kind, * FROM ({unresolved_sql}) "
                 "ORDER BY ALL", [month, kind])
     con.execute("INSERT INTO link_state_runs VALUES (?, ?)", [month, kind])
 
