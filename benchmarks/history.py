@@ -49,6 +49,9 @@ def run_history(scale: float, months: list[str], report: list[int], workdir: Pat
         stages = stage_log(text)
         print(f"[history] S={sk} month {i} ({m}): rc {res['rc']} in {res['wall_s']:.1f}s, "
               f"peak {(res.get('peak_rss_kb') or 0) / 1048576:.2f} GB, load {load}, stages {stages}", flush=True)
+        rec.setdefault("every_month", []).append({
+            "n": i, "month": m, "rc": res["rc"], "wall_s": res["wall_s"], "stages": stages,
+            "peak_rss_gb": round((res.get("peak_rss_kb") or 0) / 1048576, 2)})
         if res["rc"] != 0:
             rec["failed_at"] = {"month": m, "tail": text.strip().splitlines()[-10:]}
             break
@@ -77,6 +80,16 @@ def write_md(doc: dict, path: Path) -> None:
             st = " | ".join(f"{r['stages'].get(s, float('nan')):.1f}" for s in STAGES)
             lines.append(f"| {k} | {r['month']} | {r['wall_s']:.1f} | {st} | {r['peak_rss_gb']:.2f} | "
                          f"{r['warehouse_gb']:.2f} | {r.get('wall_vs_base')} | {r.get('rss_vs_base')} | {r['load_before']} |")
+        every = rec.get("every_month", [])
+        if every:
+            lines += ["", "Every month (wall and the stages that read history, seconds; peak RSS GB):", "",
+                      "| month | " + " | ".join(str(r["n"]) for r in every) + " |",
+                      "|---" * (len(every) + 1) + "|"]
+            for label, get in (("wall", lambda r: f"{r['wall_s']:.0f}"),
+                               *((st, (lambda st: lambda r: f"{r['stages'].get(st, float('nan')):.1f}")(st))
+                                 for st in ("load", "link", "decide", "verify", "publish")),
+                               ("RSS", lambda r: f"{r['peak_rss_gb']:.2f}")):
+                lines.append(f"| {label} | " + " | ".join(get(r) for r in every) + " |")
         if rec.get("failed_at"):
             lines += ["", f"Stopped: {rec['failed_at']['month']} failed:", "", "```", *rec["failed_at"]["tail"], "```"]
         lines.append("")
@@ -91,13 +104,22 @@ def write_png(doc: dict, path: Path) -> None:
         import matplotlib.pyplot as plt
     except ImportError:
         return
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    rss_ax = ax.twinx()
     for rec in doc["scales"]:
-        xs = sorted(int(k) for k in rec["runs"])
-        ax.plot(xs, [rec["runs"][str(x)]["wall_s"] for x in xs], marker="o", label=f"S={scale_key(rec['scale'])} wall s")
-    ax.set_xlabel("months of history in the warehouse")
+        every = rec.get("every_month") or [{"n": int(k), **v} for k, v in sorted(rec["runs"].items(), key=lambda kv: int(kv[0]))]
+        xs = [r["n"] for r in every]
+        sk = scale_key(rec["scale"])
+        ax.plot(xs, [r["wall_s"] for r in every], marker="o", label=f"S={sk} wall")
+        for st in ("link", "decide"):
+            ax.plot(xs, [r["stages"].get(st) for r in every], marker=".", linestyle="--", label=f"S={sk} {st}")
+        rss_ax.plot(xs, [r["peak_rss_gb"] for r in every], color="grey", linestyle=":", label=f"S={sk} peak RSS")
+    ax.set_xlabel("month of the warehouse's history (1 = first month loaded)")
     ax.set_ylabel("seconds")
-    ax.legend()
+    rss_ax.set_ylabel("peak RSS, GB")
+    lines, labels = ax.get_legend_handles_labels()
+    more, more_labels = rss_ax.get_legend_handles_labels()
+    ax.legend(lines + more, labels + more_labels, fontsize=8, loc="upper left")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
@@ -111,6 +133,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--timeout", type=float, default=1500)
     ap.add_argument("--results", type=Path, default=RESULTS)
+    ap.add_argument("--name", default="history", help="file stem of the results (history_s1 for an S=1 profile)")
     args = ap.parse_args(argv)
     months = expand_months(args.months)
     doc = {"machine": machine(), "argv": sys.argv[1:] if argv is None else argv, "scales": []}
@@ -118,10 +141,10 @@ def main(argv=None) -> int:
         doc["scales"].append(run_history(s, months, [r for r in args.report if r <= len(months)],
                                          args.workdir, args.seed, args.timeout))
     args.results.mkdir(parents=True, exist_ok=True)
-    (args.results / "history.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False), encoding="utf-8")
-    write_md(doc, args.results / "history.md")
-    write_png(doc, args.results / "history.png")
-    print(f"[history] wrote {args.results / 'history.md'}")
+    (args.results / f"{args.name}.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False), encoding="utf-8")
+    write_md(doc, args.results / f"{args.name}.md")
+    write_png(doc, args.results / f"{args.name}.png")
+    print(f"[history] wrote {args.results / (args.name + '.md')}")
     return 0
 
 
