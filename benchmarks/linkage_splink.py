@@ -103,7 +103,7 @@ def run(scale: float, seed: int, bench_python: str | None) -> dict:
     import duckdb
 
     from benchmarks import linkage_synth
-    from matchers.persons import match_persons
+    from matchers.persons import match_persons, occurrences_sql
     from matchers.review import Decisions
 
     work = Path(tempfile.mkdtemp(prefix="linkage_splink_"))
@@ -121,12 +121,12 @@ def run(scale: float, seed: int, bench_python: str | None) -> dict:
                substr(raw_id, 7, 8) AS birth, CASE WHEN substr(raw_id, 17, 1) IN ('1','3','5','7','9') THEN 'm' ELSE 'f' END AS sex,
                regions[1] AS region, phones[1] AS phone, employers[1] AS employer
         FROM _p_residue""")
-    con.execute("""
+    con.execute(f"""
         CREATE TEMP TABLE right_records AS
         SELECT row_number() OVER (ORDER BY id) + 100000000000 AS unique_id, id AS id_number, mode(name) AS name,
                substr(id, 7, 8) AS birth, CASE WHEN substr(id, 17, 1) IN ('1','3','5','7','9') THEN 'm' ELSE 'f' END AS sex,
                mode(region) AS region, min(phone) AS phone, mode(employer) AS employer
-        FROM _p_occ WHERE id_valid GROUP BY id""")
+        FROM ({occurrences_sql(con, only="valid")}) GROUP BY id""")
     con.execute(f"COPY left_records TO '{work / 'left.parquet'}' (FORMAT parquet)")
     con.execute(f"COPY right_records TO '{work / 'right.parquet'}' (FORMAT parquet)")
 

@@ -6,9 +6,12 @@ merged (nothing here ever compares two valid IDs). Only records whose ID fails t
 run month in any source.
 
 Steps — set-based in DuckDB; Python only for the names that are not equal as sent:
-  1. occurrences  every (source, ID column) row as (id, id_valid, name, region, phone, employer)
-  2. known ids    distinct valid IDs                                         -> _p_known(code)
-  3. residue      invalid IDs grouped by (raw ID, name as sent), one `rid` each -> _p_residue
+  1. occurrences  every (source, ID column) row as (id, id_valid, name, region, phone, employer);
+                  each extract month's valid ones go once into the link state (matchers.state)
+  2. known ids    the valid IDs of the link state as of M                    -> _p_known(code)
+  3. residue      invalid IDs grouped by (raw ID, name as sent), one `rid` each: the records in
+                  rows sent since the latest earlier run and those it left unresolved (the links
+                  it made are carried, not compared again)                   -> _p_residue
   4. blocking     levels.PERSON_BLOCKING: every one-edit variant of the bad ID joined to the
                   known set (the exact candidate set); fallback same name + birth date for
                   records with no one-edit candidate                         -> _p_pairs
