@@ -207,7 +207,7 @@ def link_month(con: duckdb.DuckDBPyConnection, month: str, decisions_file: Path 
         _write(con, "review_queue", month, "SELECT * FROM _p_review UNION ALL SELECT * FROM _f_review")
         _write(con, "link_stats", month, "SELECT * FROM _link_stats_frame")
         weights.write_weights(con, month, persons.weights)
-        weights.write_patterns(con, month, persons.patterns)
+        weights.write_patterns(con, month)
         state.write_run_state(con, "person", month, """
             SELECT raw_id AS raw_code, name, regions, phones, employers, schools, households, first_seen, n_rows
             FROM _p_residue r
@@ -234,7 +234,7 @@ def link_month(con: duckdb.DuckDBPyConnection, month: str, decisions_file: Path 
         con.execute(f"DROP VIEW IF EXISTS {tmp}")
     for tmp in ("_p_usample", "_p_name_tf", "_w_upairs", "_p_known", "_p_residue", "_p_pairs_edit", "_p_pairs_fallback", "_p_cand_attrs", "_p_pairs",
                 "_p_decided", "_p_links", "_p_review", "_p_linked_raw", "_decisions", "_p_carried", "_p_residue_all", "_f_carried",
-                "_p_reopened", "_f_reopened", "_f_cand_state", "_p_prior", "_f_prior", "_p_retired", "_f_retired",
+                "_p_reopened", "_f_reopened", "_p_patterns", "_f_cand_state", "_p_prior", "_f_prior", "_p_retired", "_f_retired",
                 "_f_known", "_f_residue", "_f_cand_occ", "_f_cand_persons", "_f_pairs_edit", "_f_pairs_name", "_f_pairs_base", "_f_cand_attrs",
                 "_f_shared", "_f_pairs", "_f_decided", "_f_links", "_f_review"):
         con.execute(f"DROP TABLE IF EXISTS {tmp}")

@@ -466,7 +466,6 @@ class PersonMatch:
     python_name_pairs: int = 0
     step_seconds: dict[str, float] = field(default_factory=dict)
     weights: list[dict] = field(default_factory=list)   # link_weights rows (matchers.weights)
-    patterns: object = None    # the cumulative EM patterns to keep (matchers.weights.write_patterns)
 
 
 def _empty_outputs(con: duckdb.DuckDBPyConnection) -> None:
@@ -515,11 +514,10 @@ def match_persons(con: duckdb.DuckDBPyConnection, decisions: Decisions, month: s
     if levels.ESTIMATE_WEIGHTS:
         u_counts = weights.random_pair_levels(con, "_p_usample", "_p_cand_attrs")
         # a record left unresolved by an earlier run was counted then: only fresh records add
-        patterns = weights.combined(weights.history_patterns(con, month),
-                                    weights.pattern_counts(con, "_p_pairs", "fresh"))
-        estimate = weights.estimate_person_weights(con, patterns, u_counts)
+        weights.cumulative_patterns(con, month)
+        estimate = weights.estimate_person_weights(con, con.execute("SELECT * FROM _p_patterns").df(), u_counts)
     else:
-        estimate, patterns = weights.hand_estimate(), None
+        estimate = weights.hand_estimate()
     s = score_sql(estimate.comparisons, estimate.blocking, _name_tf_override(estimate.comparisons))
     corroborating = [c.field for c in estimate.comparisons if c.corroborates]
     agrees = " OR ".join(f"l_{f} = 'exact'" for f in corroborating)
@@ -604,8 +602,7 @@ def match_persons(con: duckdb.DuckDBPyConnection, decisions: Decisions, month: s
     log.info("persons: %d known valid IDs, %d residue records compared, %d links carried, "
              "%d name pairs compared in Python", known, residue, carried, python_pairs)
     return PersonMatch(stats=stats, known_ids=known, residue_records=residue, carried_links=carried,
-                       python_name_pairs=python_pairs, step_seconds=timings, weights=estimate.rows,
-                       patterns=patterns)
+                       python_name_pairs=python_pairs, step_seconds=timings, weights=estimate.rows)
 
 
 def outcome_stats(con, stage: str, pairs: str, decided: str, links: str, link_rids_sql: str) -> list[dict]:

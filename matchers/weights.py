@@ -46,57 +46,39 @@ COLUMNS = ["run_month", "stage", "comparison", "level", "m_hand", "u_hand", "wei
            "weight_est", "weight_used", "u_source", "pairs_u", "pairs_em", "bounded", "zh"]
 
 
-PATTERNS_DDL = """CREATE TABLE IF NOT EXISTS link_em_patterns (
-    run_month VARCHAR, stage VARCHAR, pattern VARCHAR, n BIGINT)"""
+def _pattern_columns() -> str:
+    return ", ".join(["block"] + [f"l_{c.field}" for c in levels.PERSON_COMPARISONS])
 
 
 def pattern_counts(con, pairs: str = "_p_pairs", where: str = "true") -> pd.DataFrame:
     """Comparison patterns of the candidate pairs: block, l_<field>..., n."""
-    cols = ", ".join(f"l_{c.field}" for c in levels.PERSON_COMPARISONS)
-    return con.execute(f"SELECT block, {cols}, count(*) AS n FROM {pairs} WHERE {where} "
+    return con.execute(f"SELECT {_pattern_columns()}, count(*) AS n FROM {pairs} WHERE {where} "
                        "GROUP BY ALL ORDER BY ALL").df()
 
 
-def combined(history: pd.DataFrame | None, current: pd.DataFrame) -> pd.DataFrame:
-    """Two pattern tables summed per pattern."""
-    import pandas as pd   # imported when linking, not by explain or the other commands
-    if history is None or not len(history):
-        return current
-    if not len(current):
-        return history
-    keys = [c for c in current.columns if c != "n"]
-    both = pd.concat([history[keys + ["n"]], current], ignore_index=True).astype({k: object for k in keys})
-    return both.groupby(keys, as_index=False, sort=True, dropna=False)["n"].sum()
+def cumulative_patterns(con, month: str, pairs: str = "_p_pairs", where: str = "fresh") -> None:
+    """Temp table _p_patterns: the patterns the latest earlier run kept (link_em_patterns, one
+    column per comparison) plus those of this run's pairs passing `where`, summed per pattern."""
+    cols = _pattern_columns()
+    con.execute("CREATE TABLE IF NOT EXISTS link_em_patterns (run_month VARCHAR, stage VARCHAR, block VARCHAR, n BIGINT)")
+    for c in levels.PERSON_COMPARISONS:
+        con.execute(f"ALTER TABLE link_em_patterns ADD COLUMN IF NOT EXISTS l_{c.field} VARCHAR")
+    prev = con.execute("SELECT max(run_month) FROM link_em_patterns WHERE run_month < ? AND stage = 'person'",
+                       [month]).fetchall()[0][0]
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _p_patterns AS
+                    SELECT {cols}, sum(n)::BIGINT AS n FROM (
+                        SELECT {cols}, n FROM link_em_patterns WHERE stage = 'person' AND run_month = ?
+                        UNION ALL SELECT {cols}, 1 AS n FROM {pairs} WHERE {where})
+                    GROUP BY ALL ORDER BY ALL""", [prev or ""])
 
 
-def history_patterns(con, month: str, stage: str = "person") -> pd.DataFrame | None:
-    """The cumulative patterns the latest earlier run stored, or None."""
-    import json
-
-    import pandas as pd
-    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'link_em_patterns'").fetchall()[0][0]:
-        return None
-    prev = con.execute("SELECT max(run_month) FROM link_em_patterns WHERE run_month < ? AND stage = ?",
-                       [month, stage]).fetchall()[0][0]
-    if prev is None:
-        return None
-    rows = con.execute("SELECT pattern, n FROM link_em_patterns WHERE run_month = ? AND stage = ? ORDER BY pattern",
-                       [prev, stage]).fetchall()
-    return pd.DataFrame([{**json.loads(p), "n": n} for p, n in rows])
-
-
-def write_patterns(con, month: str, frame: pd.DataFrame | None, stage: str = "person") -> None:
-    """Replace run month `month`'s cumulative patterns (inside the link stage's transaction)."""
-    import json
-    con.execute(PATTERNS_DDL)
-    con.execute("DELETE FROM link_em_patterns WHERE run_month = ? AND stage = ?", [month, stage])
-    if frame is None or not len(frame):
-        return
-    keys = [c for c in frame.columns if c != "n"]
-    rows = [(month, stage, json.dumps({k: (None if r[k] is None or r[k] != r[k] else str(r[k])) for k in keys},
-                                      ensure_ascii=False, sort_keys=True), int(r["n"]))
-            for r in frame.to_dict("records")]
-    con.executemany("INSERT INTO link_em_patterns VALUES (?, ?, ?, ?)", rows)
+def write_patterns(con, month: str) -> None:
+    """Keep run month `month`'s cumulative patterns (_p_patterns; inside the link stage's transaction)."""
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = '_p_patterns'").fetchall()[0][0]:
+        return                 # weights not estimated (levels.ESTIMATE_WEIGHTS off): nothing to keep
+    con.execute("DELETE FROM link_em_patterns WHERE run_month = ? AND stage = 'person'", [month])
+    con.execute("INSERT INTO link_em_patterns BY NAME SELECT ? AS run_month, 'person' AS stage, * "
+                "FROM _p_patterns", [month])
 
 
 def _log2(x: float) -> float:
@@ -230,8 +212,8 @@ def _em(patterns: pd.DataFrame, comps: tuple[levels.Comparison, ...], blocking: 
 
 
 def estimate_person_weights(con, pairs: str | pd.DataFrame = "_p_pairs", u_counts: dict | None = None) -> Estimate:
-    """`pairs`: the candidate pairs table, or their comparison patterns (pattern_counts, with
-    the earlier runs' added: see History above)."""
+    """`pairs`: the candidate pairs table, or their comparison patterns (cumulative_patterns:
+    the earlier runs' added, see History above)."""
     comps, blocking = levels.PERSON_COMPARISONS, levels.PERSON_BLOCKING
     u_counts = u_counts or {}
     pairs_u = max((sum(v.values()) for v in u_counts.values()), default=0)
