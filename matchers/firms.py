@@ -174,8 +174,6 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, bad_rows: str, month: str, prio
     # The records compared now, without reading history (as matchers.persons): the rows sent since
     # the latest earlier run, merged with what it kept of the records it left unresolved; a
     # record an analyst decided on after it was linked is read back from all its rows.
-    same = ("{a}.raw_uscc IS NOT DISTINCT FROM {b}.raw_uscc AND {a}.firm_name IS NOT DISTINCT FROM {b}.firm_name "
-            "AND {a}.region_code IS NOT DISTINCT FROM {b}.region_code")
     con.execute("""CREATE OR REPLACE TEMP TABLE _f_reopened AS
                    SELECT DISTINCT p.raw_uscc, p.firm_name, p.region_code FROM _f_prior p SEMI JOIN _decisions d
                    ON d.kind = 'firm' AND d.raw_id IS NOT DISTINCT FROM p.raw_uscc
@@ -189,28 +187,12 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, bad_rows: str, month: str, prio
                min(struct_pack(source := source, file := source_file, line := source_line)) AS first_seen,
                count(*) AS n_rows
             FROM _f_bad b WHERE {where} GROUP BY code, firm_name, region"""
-    reopened_rows = (f"SELECT *, false AS kept FROM ({aggregate('true')}) a SEMI JOIN _f_reopened o "
-                     f"ON {same.format(a='o', b='a')}") if reopened else \
-        f"SELECT *, false AS kept FROM ({aggregate('false')})"
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _f_residue AS
-        WITH parts AS (
-            SELECT *, false AS kept FROM ({aggregate(since)})
-            UNION ALL
-            SELECT raw_code, name, region_code, persons, from_register, first_seen, n_rows, true
-            FROM link_unresolved WHERE kind = 'firm' AND run_month = '{prior or ''}'
-        ),
-        records AS (
-            SELECT * FROM parts p WHERE NOT EXISTS (SELECT 1 FROM _f_reopened o WHERE {same.format(a='o', b='p')})
-            UNION ALL {reopened_rows}
-        )
-        SELECT row_number() OVER (ORDER BY raw_uscc NULLS FIRST, firm_name NULLS FIRST, region_code NULLS FIRST) AS rid,
-               raw_uscc, firm_name, region_code, {merged_list('persons')} AS persons,
-               bool_or(from_register) AS from_register, min(first_seen) AS first_seen, sum(n_rows)::BIGINT AS n_rows
-        FROM records r
-        WHERE NOT EXISTS (SELECT 1 FROM _f_carried c WHERE {same.format(a='c', b='r')})
-        GROUP BY raw_uscc, firm_name, region_code
-    """)
+    con.execute("CREATE OR REPLACE TEMP TABLE _f_residue AS " + state.residue_sql(
+        "firm", ("raw_uscc", "firm_name", "region_code"),
+        "raw_code, name, region_code, persons, from_register, first_seen, n_rows",
+        {"persons": merged_list("persons"), "from_register": "bool_or(from_register)",
+         "first_seen": "min(first_seen)", "n_rows": "sum(n_rows)::BIGINT"},
+        aggregate, since, prior, reopened))
     con.execute("CREATE OR REPLACE TEMP TABLE _f_pairs_edit AS "
                 + codes.variants_sql("_f_residue", "raw_uscc", "_f_known", "uscc"))
     con.register("_f_pairs_name_frame", _name_candidates(con))

@@ -346,32 +346,11 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, bad_rows: str, month: str, prio
                min(struct_pack(source := source, file := source_file, line := source_line)) AS first_seen,
                count(*) AS n_rows
             FROM _p_bad b WHERE {where} GROUP BY id, name"""
-    reopened_rows = (f"SELECT *, false AS kept FROM ({aggregate('true')}) a SEMI JOIN _p_reopened o "
-                     f"ON o.raw_id = a.raw_id AND o.name IS NOT DISTINCT FROM a.name") if reopened else \
-        f"SELECT *, false AS kept FROM ({aggregate('false')})"
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _p_residue AS
-        WITH parts AS (
-            SELECT *, false AS kept FROM ({aggregate(since)})
-            UNION ALL
-            SELECT raw_code, name, regions, phones, employers, schools, households, first_seen, n_rows, true
-            FROM link_unresolved WHERE kind = 'person' AND run_month = {_q(prior or '')}
-        ),
-        records AS (
-            SELECT * FROM parts p
-            WHERE NOT EXISTS (SELECT 1 FROM _p_reopened o WHERE o.raw_id = p.raw_id AND o.name IS NOT DISTINCT FROM p.name)
-            UNION ALL {reopened_rows}
-        )
-        SELECT row_number() OVER (ORDER BY raw_id, name NULLS FIRST) AS rid, raw_id, name,
-               {merged_list('regions')} AS regions, {merged_list('phones')} AS phones, {merged_list('employers')} AS employers,
-               {merged_list('schools')} AS schools, {merged_list('households')} AS households,
-               min(first_seen) AS first_seen, sum(n_rows)::BIGINT AS n_rows,
-               NOT bool_or(kept) AND NOT EXISTS (SELECT 1 FROM _p_reopened o WHERE o.raw_id = r.raw_id
-                                                 AND o.name IS NOT DISTINCT FROM r.name) AS fresh
-        FROM records r
-        WHERE NOT EXISTS (SELECT 1 FROM _p_carried c WHERE c.raw_id = r.raw_id AND c.name IS NOT DISTINCT FROM r.name)
-        GROUP BY raw_id, name
-    """)
+    lists = ("regions", "phones", "employers", "schools", "households")
+    con.execute("CREATE OR REPLACE TEMP TABLE _p_residue AS " + state.residue_sql(
+        "person", ("raw_id", "name"), f"raw_code, name, {', '.join(lists)}, first_seen, n_rows",
+        {**{c: merged_list(c) for c in lists}, "first_seen": "min(first_seen)", "n_rows": "sum(n_rows)::BIGINT"},
+        aggregate, since, prior, reopened))
     con.execute("""CREATE OR REPLACE TEMP TABLE _p_residue_all AS
                    SELECT raw_id, name FROM _p_residue UNION SELECT raw_id, name FROM _p_carried""")
     con.execute("CREATE OR REPLACE TEMP TABLE _p_pairs_edit AS "

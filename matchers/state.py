@@ -162,3 +162,35 @@ def links_asof_sql(kind: str, month: str) -> str:
     return (f"SELECT * FROM {table} WHERE run_month <= '{month}' "
             f"QUALIFY row_number() OVER (PARTITION BY {', '.join(key)} ORDER BY run_month DESC) = 1 "
             f"AND method <> 'retired'")
+
+
+def residue_sql(kind: str, keys: tuple[str, ...], stored: str, merged: dict[str, str], aggregate,
+                since: str, prior: str | None, reopened: bool) -> str:
+    """SQL of the records a run compares (the matchers' `_<k>_residue`), without reading history:
+    the records of the rows sent since the latest earlier run (`aggregate(since)`), merged with
+    what that run kept of those it left unresolved (`stored`: link_unresolved's columns in the
+    order of `aggregate`'s); a record in `_<k>_reopened` (an analyst decided on it after it was
+    linked) is read back from all its rows; a record in `_<k>_carried` is not compared. `merged`:
+    output column -> aggregate over the parts; `fresh`: first compared now."""
+    k = kind[0]
+
+    def same(a: str, b: str) -> str:
+        return " AND ".join(f"{a}.{c} IS NOT DISTINCT FROM {b}.{c}" for c in keys)
+    reopened_rows = (f"SELECT *, false AS kept FROM ({aggregate('true')}) a SEMI JOIN _{k}_reopened o "
+                     f"ON {same('o', 'a')}") if reopened else f"SELECT *, false AS kept FROM ({aggregate('false')})"
+    return f"""
+        WITH parts AS (
+            SELECT *, false AS kept FROM ({aggregate(since)})
+            UNION ALL
+            SELECT {stored}, true FROM link_unresolved WHERE kind = '{kind}' AND run_month = '{prior or ''}'
+        ),
+        records AS (
+            SELECT * FROM parts p WHERE NOT EXISTS (SELECT 1 FROM _{k}_reopened o WHERE {same('o', 'p')})
+            UNION ALL {reopened_rows}
+        )
+        SELECT row_number() OVER (ORDER BY {', '.join(c + ' NULLS FIRST' for c in keys)}) AS rid, {', '.join(keys)},
+               {', '.join(f'{expr} AS {col}' for col, expr in merged.items())},
+               NOT bool_or(kept) AND NOT EXISTS (SELECT 1 FROM _{k}_reopened o WHERE {same('o', 'r')}) AS fresh
+        FROM records r
+        WHERE NOT EXISTS (SELECT 1 FROM _{k}_carried c WHERE {same('c', 'r')})
+        GROUP BY {', '.join(keys)}"""
