@@ -64,6 +64,10 @@ class Decisions:
         return list(self._by_pair.values())
 
 
+class DecisionsFileError(ValueError):
+    """A line of the review-decisions file the run cannot apply (the analyst's to correct)."""
+
+
 def read_decisions(path: Path | str | None) -> Decisions:
     """Read the decisions file; a missing path or file means no decisions."""
     if path is None or not Path(path).exists():
@@ -73,12 +77,12 @@ def read_decisions(path: Path | str | None) -> Decisions:
         reader = csv.DictReader(fh)
         missing = [c for c in ("kind", "raw_id", "name", "candidate_id", "decision") if c not in (reader.fieldnames or [])]
         if missing:
-            raise ValueError(f"decisions file {Path(path).name}: missing columns {missing}")
+            raise DecisionsFileError(f"decisions file {Path(path).name}: missing columns {missing}")
         for line_no, row in enumerate(reader, start=2):
             decision = (_clean(row.get("decision")) or "").lower()
             kind = (_clean(row.get("kind")) or "").lower()
             if decision not in ("confirm", "reject") or kind not in ("person", "firm"):
-                raise ValueError(f"decisions file {Path(path).name} line {line_no}: "
+                raise DecisionsFileError(f"decisions file {Path(path).name} line {line_no}: "
                                  f"kind must be person/firm and decision confirm/reject")
             raw_id = _clean(row.get("raw_id"))
             out.append(Decision(kind, raw_id.upper() if raw_id else None, _clean(row.get("name")),
@@ -133,7 +137,7 @@ def check_proposed(con, decisions: Decisions, path: Path | str) -> None:
         return
     d = bad[0]
     more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
-    raise ValueError(
+    raise DecisionsFileError(
         f"decisions file {Path(path).name} line {d.line}: {d.kind} {d.raw_id or '-'} / {d.name or '-'} → "
         f"{d.candidate_id} was never proposed in the review queue{more}; only pairs listed in "
         f"review_queue.parquet can be confirmed or rejected")

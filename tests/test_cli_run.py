@@ -208,3 +208,16 @@ def test_a_busy_warehouse_fails_at_once_before_any_server_starts(tmp_path):
     line = _failure_line(r.stderr)
     assert "in use by another run" in line and "--wait" in line
     assert elapsed < 20, elapsed       # imports only: no Prefect server was started for it
+
+
+def test_link_stage_advice_names_the_decisions_file_only_when_it_is_the_cause():
+    """An engine error at the link stage must not send the analyst to a decisions file that is fine."""
+    from flows.monthly import RunFailed
+    from matchers.review import DecisionsFileError
+    from zhibu.cli import failure_line
+    bad_line = failure_line(RunFailed("2026-12", "link", DecisionsFileError("decisions file d.csv line 3: …")),
+                            Path("x.log"))
+    assert "复核决定文件" in bad_line and "d.csv line 3" in bad_line
+    engine = failure_line(RunFailed("2026-12", "link", duckdb.BinderException('column "regions" not found')),
+                          Path("x.log"))
+    assert "复核决定文件" not in engine and "查看日志" in engine and "failed at stage link" in engine

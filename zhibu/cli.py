@@ -65,6 +65,7 @@ ADVICE = {
 
 def failure_line(exc: BaseException, log_file: Path | None) -> str:
     """One line: month, stage, what failed (file/row/expectation as the stage names it), what to do."""
+    from matchers.review import DecisionsFileError
     from zhibu.warehouse import WarehouseBusy
     from zhibu.workdays import CalendarYearNotCovered
     month = stage = None
@@ -80,6 +81,8 @@ def failure_line(exc: BaseException, log_file: Path | None) -> str:
         key = "calendar"
     elif isinstance(cause, WarehouseBusy):
         key = "busy"
+    elif stage == "link":       # the analyst's file, or something to read in the log
+        key = "link" if isinstance(cause, DecisionsFileError) else "other"
     elif stage in ADVICE:
         key = stage
     else:
