@@ -61,6 +61,9 @@ def sha256_of(path: Path) -> str:
 
 
 def ensure_tables(con) -> None:
+    """Create what is missing and add the columns a contract gained since the warehouse was made.
+    Reads the catalog once: every run calls this, and a statement per column per source was a
+    tenth of a small month's load."""
     con.execute("""CREATE TABLE IF NOT EXISTS load_files (
         extract_month DATE, source VARCHAR, file_name VARCHAR, sha256 VARCHAR, format VARCHAR,
         encoding VARCHAR, rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT)""")
@@ -73,18 +76,28 @@ def ensure_tables(con) -> None:
                     "CAST(league_code AS VARCHAR) AS league_code FROM read_csv(?, all_varchar = true)",
                     [str(REGIONS_CSV)])
     _drop_unregistered_raw(con)
+    relations = _relations(con)
+    columns: dict[str, set[str]] = {}
+    for table, column in con.execute("SELECT table_name, column_name FROM duckdb_columns() "
+                                     "WHERE NOT internal AND starts_with(table_name, 'stg_')").fetchall():
+        columns.setdefault(table, set()).add(column)
     for name, src in SOURCES.items():
-        if has_table(con, f"raw_{name}"):     # the layout before raw files were kept as read
+        if relations.get(f"raw_{name}") == "TABLE":     # the layout before raw files were kept as read
             con.execute(f"ALTER TABLE raw_{name} RENAME TO raw_{name}__legacy")
-        if not _relations(con, f"raw_{name}"):
+            relations.pop(f"raw_{name}")
+        if f"raw_{name}" not in relations:
             build_raw_view(con, src)
-        stg_cols = ", ".join(f"{n} {t}" for n, t in stg_columns(src))
-        # superseded_in: the extract month whose row with the same key replaced this one, so
-        # the as-of view of any month is a filter, not a window over all history.
-        con.execute(f"""CREATE TABLE IF NOT EXISTS stg_{name} ({stg_cols}, extract_month DATE,
-                        source_file VARCHAR, source_line BIGINT, superseded_in DATE)""")
+        stg = f"stg_{name}"
+        if stg not in relations:
+            stg_cols = ", ".join(f"{n} {t}" for n, t in stg_columns(src))
+            # superseded_in: the extract month whose row with the same key replaced this one, so
+            # the as-of view of any month is a filter, not a window over all history.
+            con.execute(f"""CREATE TABLE IF NOT EXISTS {stg} ({stg_cols}, extract_month DATE,
+                            source_file VARCHAR, source_line BIGINT, superseded_in DATE)""")
+            continue
         for col, typ in stg_columns(src):      # a column the contract gained since the warehouse was made
-            con.execute(f"ALTER TABLE stg_{name} ADD COLUMN IF NOT EXISTS {col} {typ}")
+            if col not in columns.get(stg, set()):
+                con.execute(f"ALTER TABLE {stg} ADD COLUMN IF NOT EXISTS {col} {typ}")
 
 
 # The raw layer. Each file is kept as the reader read it, in its own table `raw_<source>__f<token>`
