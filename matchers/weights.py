@@ -61,13 +61,16 @@ def cumulative_patterns(con, month: str, pairs: str = "_p_pairs", where: str = "
     column per comparison) plus those of this run's pairs passing `where`, summed per pattern."""
     cols = _pattern_columns()
     con.execute("CREATE TABLE IF NOT EXISTS link_em_patterns (run_month VARCHAR, stage VARCHAR, block VARCHAR, n BIGINT)")
-    for c in levels.PERSON_COMPARISONS:
-        con.execute(f"ALTER TABLE link_em_patterns ADD COLUMN IF NOT EXISTS l_{c.field} VARCHAR")
+    have = {r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() "
+                                      "WHERE table_name = 'link_em_patterns' AND NOT internal").fetchall()}
+    for col in ["block"] + [f"l_{c.field}" for c in levels.PERSON_COMPARISONS]:
+        if col not in have:     # a comparison added since, or the JSON layout of an early build
+            con.execute(f"ALTER TABLE link_em_patterns ADD COLUMN {col} VARCHAR")
     prev = con.execute("SELECT max(run_month) FROM link_em_patterns WHERE run_month < ? AND stage = 'person'",
                        [month]).fetchall()[0][0]
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _p_patterns AS
                     SELECT {cols}, sum(n)::BIGINT AS n FROM (
-                        SELECT {cols}, n FROM link_em_patterns WHERE stage = 'person' AND run_month = ?
+                        SELECT {cols}, n FROM link_em_patterns WHERE stage = 'person' AND run_month = ? AND block IS NOT NULL
                         UNION ALL SELECT {cols}, 1 AS n FROM {pairs} WHERE {where})
                     GROUP BY ALL ORDER BY ALL""", [prev or ""])
 
