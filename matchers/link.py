@@ -113,21 +113,25 @@ def create_link_views(con: duckdb.DuckDBPyConnection, month: str) -> list[str]:
         if cols_list is None:
             continue
         cols = set(cols_list)
-        joins, exprs_by_col, valid_by_col = [], {}, {}
+        joins, exprs_by_col, valid_by_col, settled = [], {}, {}, {}
         for i, (kind, spec) in enumerate(specs):
             c = spec.column
             if c not in cols:
                 continue
             valid = f"coalesce(a.{c}_valid, false)" if f"{c}_valid" in cols else "false"
             alias = f"l{i}"
+            # a row this column needs no lookup for: a valid code, or one no link can exist for
+            # (person links have a raw ID; firm links a USCC or a name)
             if kind == "person":
                 name = f"a.{spec.name}" if spec.name and spec.name in cols else "NULL"
+                unlinkable = f"a.{c} IS NULL"
                 joins.append(f"LEFT JOIN links_person {alias} ON NOT {valid} "
                              f"AND {alias}.raw_id = a.{c} AND {alias}.name IS NOT DISTINCT FROM {name}")
                 linked = f"{alias}.person_id"
             else:
                 name = f"a.{spec.name}" if spec.name and spec.name in cols else "NULL"
                 region = f"a.{spec.region}" if spec.region and spec.region in cols else "NULL"
+                unlinkable = f"a.{c} IS NULL" + (f" AND {name} IS NULL" if name != "NULL" else "")
                 joins.append(f"LEFT JOIN links_firm {alias} ON NOT {valid} "
                              f"AND {alias}.raw_uscc IS NOT DISTINCT FROM a.{c} "
                              f"AND {alias}.firm_name IS NOT DISTINCT FROM {name} "
@@ -139,6 +143,7 @@ def create_link_views(con: duckdb.DuckDBPyConnection, month: str) -> list[str]:
             cond = spec.where.replace("applicant_type", "a.applicant_type") if spec.where else None
             exprs_by_col.setdefault(c, []).append((cond, value, method, score))
             valid_by_col[c] = valid
+            settled[c] = settled.get(c, []) + [f"({valid} OR {unlinkable})"]
         if not exprs_by_col:
             continue
 
@@ -148,9 +153,12 @@ def create_link_views(con: duckdb.DuckDBPyConnection, month: str) -> list[str]:
             whens = " ".join(f"WHEN {cond or 'TRUE'} THEN {opt[idx]}" for opt in options for cond in [opt[0]])
             return f"CASE {whens} END"
 
-        def select_list(all_valid: bool) -> str:
-            """The view's columns; on rows whose codes are all valid, each code is itself, exact."""
-            by_col = {col: [(cond, f"a.{col}", "'exact'", "1.0::DOUBLE") if all_valid else (cond, *exprs)
+        def select_list(all_settled: bool) -> str:
+            """The view's columns; on rows that need no lookup, each code is itself: exact when
+            valid, and a missing code has no method or score (as a lookup finding nothing)."""
+            by_col = {col: [(cond, f"a.{col}", f"CASE WHEN {valid_by_col[col]} THEN 'exact' END",
+                             f"CASE WHEN {valid_by_col[col]} THEN 1.0::DOUBLE END")
+                            if all_settled else (cond, *exprs)
                             for cond, *exprs in options]
                       for col, options in exprs_by_col.items()}
             select = []
@@ -161,14 +169,15 @@ def create_link_views(con: duckdb.DuckDBPyConnection, month: str) -> list[str]:
                            f"{pick(options, 3)} AS {col}_score"]
             return ", ".join(select)
 
-        # Rows whose every code is valid (nearly all) need no link lookup: they bypass the joins,
-        # so a consumer's filter reaches their scan and ~20M contribution rows are not probed.
-        every_code_valid = " AND ".join(valid_by_col.values())
+        # Rows whose every code is valid or missing (nearly all; a 灵活就业人员's contributions
+        # have no employer) need no link lookup: they bypass the joins, so a consumer's filter
+        # reaches their scan and ~20M contribution rows are not probed.
+        no_lookup = " AND ".join(" AND ".join(conds) for conds in settled.values())
         con.execute(f"""CREATE OR REPLACE TEMP VIEW lnk_{source} AS
-            SELECT {select_list(True)} FROM asof_{source} a WHERE {every_code_valid}
+            SELECT {select_list(True)} FROM asof_{source} a WHERE {no_lookup}
             UNION ALL
             SELECT {select_list(False)} FROM asof_{source} a {' '.join(joins)}
-            WHERE NOT ({every_code_valid})""")
+            WHERE NOT ({no_lookup})""")
         created.append(f"lnk_{source}")
     return created
 

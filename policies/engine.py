@@ -327,6 +327,11 @@ OPTIONAL_INPUTS = {
 }
 
 
+# the sources whose earliest extract month is the data horizon (shared.sql)
+HORIZON_SOURCES = ("social_insurance", "hiring_filing", "employment_registration",
+                   "business_registration", "graduates")
+
+
 def prepare(con) -> None:
     """Create the shared macros/views of policies.md and the output tables (idempotent)."""
     existing = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
@@ -336,6 +341,13 @@ def prepare(con) -> None:
             con.execute(f"create or replace temp view {name} as {empty}")
     con.execute(ELIGIBILITY_DDL)
     create_listing_views(con)       # shared.sql's subsidy window reads the published listings
+    # shared.sql's data horizon needs only the extract months of the run's rows. lnk_<source> adds
+    # link lookups to every row with a code to repair (~2.5M contribution rows at S=0.1, month
+    # 24: 2.5-3 s per rule that reads the horizon); asof_<source> holds the same rows without
+    # them. Partitioned runs and the policy cases have only lnk_<source>.
+    reads = [f"select min(extract_month) as first_extract from "
+             f"{'asof' if f'asof_{s}' in existing else 'lnk'}_{s}" for s in HORIZON_SOURCES]
+    con.execute("create or replace temp view extract_month_floors as " + " union all ".join(reads))
     con.execute((POLICIES_DIR / "shared.sql").read_text(encoding="utf-8"))
 
 

@@ -124,15 +124,10 @@ where s.insured_type = '单位职工';
 -- The data horizon: the first month the warehouse loaded (the earliest extract the run sees).
 -- Contributions before it were never seen, so a hire (or 就业登记) older than the horizon has its
 -- window counted from its own month, as if the unseen months had been paid.
+-- extract_month_floors (engine.prepare): the earliest extract month of each source the horizon
+-- counts (contributions, 用工备案, 就业/失业登记, business registrations, graduates).
 create or replace temp view data_horizon as
-select min(first_extract) as horizon_month
-from (
-    select min(extract_month) as first_extract from lnk_social_insurance
-    union all select min(extract_month) from lnk_hiring_filing
-    union all select min(extract_month) from lnk_employment_registration
-    union all select min(extract_month) from lnk_business_registration
-    union all select min(extract_month) from lnk_graduates
-);
+select min(first_extract) as horizon_month from extract_month_floors;
 
 -- subsidy_window_of(payable_months, policy, run_month): every row of `payable_months` with the
 -- person's window (window_start, window_end) and whether the month lies in it (in_window).
