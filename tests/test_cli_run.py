@@ -12,6 +12,7 @@ import psutil
 import pytest
 
 from conftest import SAMPLE, copy_warehouse
+from test_flows import data_hashes
 
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
 
@@ -154,6 +155,7 @@ def test_help_version_and_bare_command():
 
 def test_a_local_server_started_once_serves_later_runs_and_stops(tmp_path):
     """`zhibu server start`: runs report to it (visible in its UI) and start no ephemeral server;
+    its warm runner runs them with the same outputs as a cold run, failures and Ctrl-C included;
     `zhibu server stop` leaves nothing running; a stale record is ignored."""
     import json
     import urllib.request
@@ -182,9 +184,43 @@ def test_a_local_server_started_once_serves_later_runs_and_stops(tmp_path):
                                      headers={"content-type": "application/json"})
         runs = json.loads(urllib.request.urlopen(req, timeout=10).read())
         assert [r["state_name"] for r in runs] == ["Completed"]
+
+        # the warm runner (zhibu/warm.py) ran it: another process, the same outputs as a cold run
+        assert state.get("warm_pid") and psutil.pid_exists(state["warm_pid"]), state
+        warm_manifest = json.loads((tmp_path / "out" / m / "manifest.json").read_text(encoding="utf-8"))
+        assert warm_manifest["run"]["pid"] != proc.pid
+        cold = zhibu("run", "--month", m, "--input", str(SAMPLE / "incoming" / m), "--warehouse",
+                     str(tmp_path / "cold.duckdb"), "--output", str(tmp_path / "cold"),
+                     env={**home, "ZHIBU_WARM": "off"})
+        assert cold.returncode == 0, cold.stderr
+        cold_manifest = json.loads((tmp_path / "cold" / m / "manifest.json").read_text(encoding="utf-8"))
+        assert cold_manifest["run"]["pid"] != warm_manifest["run"]["pid"]
+        assert data_hashes(tmp_path / "out" / m) == data_hashes(tmp_path / "cold" / m)
+
+        # its failures read as a cold run's: the message and the exit code reach the caller
+        bad = zhibu("run", "--month", m, "--input", str(tmp_path / "nowhere"), "--warehouse",
+                    str(tmp_path / "wh.duckdb"), "--output", str(tmp_path / "out"), env=home)
+        assert bad.returncode == 1 and "nowhere" in bad.stderr, bad.stderr
+
+        # Ctrl-C at the caller interrupts the run in the runner and releases the warehouse
+        proc = subprocess.Popen([sys.executable, "-m", "zhibu.cli", "run", "--month", m, "--input",
+                                 str(SAMPLE / "incoming" / m), "--warehouse", str(tmp_path / "wh.duckdb"),
+                                 "--output", str(tmp_path / "out")], env={**ENV, **home},
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(2.5)
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=120)
+        assert proc.returncode in (130, 1), err
+        assert "中断" in err or "interrupt" in err.lower(), err
+        assert [p for p in psutil.Process(state["warm_pid"]).children()
+                if p.status() != psutil.STATUS_ZOMBIE] == []
+        duckdb.connect(str(tmp_path / "wh.duckdb")).close()      # no run holds it
     finally:
         assert zhibu("server", "stop", env=home).returncode == 0
     assert not psutil.pid_exists(state["pid"]) or psutil.Process(state["pid"]).status() == psutil.STATUS_ZOMBIE
+    assert not psutil.pid_exists(state["warm_pid"]) or \
+        psutil.Process(state["warm_pid"]).status() == psutil.STATUS_ZOMBIE
+    assert not (tmp_path / "prefect-home" / "zhibu-warm.sock").exists()
     assert zhibu("server", "status", env=home).returncode == 1
 
 

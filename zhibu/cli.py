@@ -214,6 +214,15 @@ def _run_months(months: list[tuple[str, Path]], args) -> str:
             monthly_mod.TERMINAL = None
 
 
+def _run_warm(words: list[str]) -> int | None:
+    """With `zhibu server start`, a warm runner has the libraries imported: it runs this command
+    on this terminal (zhibu/warm.py). None: no runner, or one that would not run the same thing."""
+    _quiet_prefect()
+    from zhibu import local_server, warm
+    local_server.use_if_running()
+    return warm.delegate(words)
+
+
 def cmd_run(args) -> int:
     month = parse_month(args.month)
     if not Path(args.input).is_dir():
@@ -346,14 +355,17 @@ def cmd_server(args) -> int:
             state = local_server.start(args.port)
         except RuntimeError as e:
             raise SystemExit(f"zhibu: 本地服务未能启动 / local server did not start: {e}")
-        print(f"本地 Prefect 服务 / local Prefect server: {state['ui_url']} (pid {state['pid']})；"
-              "之后的 zhibu run 向它报告并跳过临时服务的启动 / later runs report to it; "
+        warm = (f"预热进程 / warm runner: pid {state['warm_pid']}" if state.get("warm_pid")
+                else "预热进程未启动 / warm runner did not start: runs start cold")
+        print(f"本地 Prefect 服务 / local Prefect server: {state['ui_url']} (pid {state['pid']})；{warm}；"
+              "之后的 zhibu run 向它报告并跳过启动时间 / later runs report to it and skip the start-up; "
               "停止 / stop: zhibu server stop")
     elif args.server_cmd == "stop":
         print("已停止 / stopped" if local_server.stop() else "没有在运行的本地服务 / no local server recorded")
     else:
         state = local_server.running()
-        print(f"运行中 / running: {state['ui_url']} (pid {state['pid']})" if state
+        print(f"运行中 / running: {state['ui_url']} (pid {state['pid']}"
+              + (f", warm runner pid {state['warm_pid']}" if state.get("warm_pid") else "") + ")" if state
               else "未运行 / not running (runs start a temporary server)")
         return 0 if state else 1
     return 0
@@ -518,6 +530,10 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    if args.fn in (cmd_run, cmd_backfill):
+        code = _run_warm(words)
+        if code is not None:
+            return code
     try:
         return args.fn(args)
     except SystemExit:

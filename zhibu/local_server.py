@@ -5,7 +5,8 @@ process, several seconds on a 2-core machine) and stops it at exit. An analyst r
 starts one server once instead: runs report to it, show in its UI, and start in a fraction of the
 time. Its address is kept in `<PREFECT_HOME>/zhibu-server.json`; a run uses it only while it
 answers (a stale file is ignored, never trusted). `zhibu server stop` ends it. A server configured
-by PREFECT_API_URL always wins.
+by PREFECT_API_URL always wins. Beside it runs a warm runner (zhibu/warm.py) that has the
+libraries imported, so a run skips their start-up too; it stops with the server.
 """
 from __future__ import annotations
 
@@ -59,10 +60,40 @@ def _port_free(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) != 0
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except (OSError, ProcessLookupError):
+        return False
+
+
+def start_warm_runner(state: dict, timeout: float = 60) -> dict:
+    """Start the warm runner (zhibu/warm.py) for this server unless one is alive; recorded in the
+    state file. A runner that does not come up is left out, never an error: runs start cold."""
+    from zhibu import warm
+    if state.get("warm_pid") and _alive(int(state["warm_pid"])) and warm.socket_path().exists():
+        return state
+    home = Path(os.environ["PREFECT_HOME"])
+    log = open(home / "zhibu-warm.log", "ab")
+    warm.socket_path().unlink(missing_ok=True)
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.Popen([sys.executable, "-m", "zhibu.warm"], cwd=root,
+                            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+                            env={**os.environ, "PREFECT_API_URL": state["api_url"]})
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None and not warm.socket_path().exists():
+        time.sleep(0.2)
+    if warm.socket_path().exists():
+        state = {**state, "warm_pid": proc.pid, "warm_log": log.name}
+        state_file().write_text(json.dumps(state), encoding="utf-8")
+    return state
+
+
 def start(port: int = DEFAULT_PORT, timeout: float = 120) -> dict:
     state = running()
     if state:
-        return state
+        return start_warm_runner(state)
     if not _port_free(port):
         raise RuntimeError(f"port {port} is in use by another program: pass --port")
     home = Path(os.environ["PREFECT_HOME"])
@@ -82,7 +113,7 @@ def start(port: int = DEFAULT_PORT, timeout: float = 120) -> dict:
             state = {"pid": proc.pid, "api_url": url, "ui_url": f"http://127.0.0.1:{port}",
                      "log": log.name}
             state_file().write_text(json.dumps(state), encoding="utf-8")
-            return state
+            return start_warm_runner(state)
         time.sleep(0.5)
     os.killpg(proc.pid, signal.SIGTERM)
     raise RuntimeError(f"prefect server did not answer within {timeout:.0f} s: see {log.name}")
@@ -94,6 +125,11 @@ def stop() -> bool:
         state = json.loads(state_file().read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
+    if state.get("warm_pid"):
+        try:
+            os.killpg(int(state["warm_pid"]), signal.SIGTERM)
+        except (OSError, ProcessLookupError):
+            pass
     pid = int(state.get("pid", 0))
     try:
         os.killpg(pid, signal.SIGTERM)
