@@ -63,6 +63,7 @@ bench: $(STAMP)
 	$(BIN)/pip install -q -c constraints.txt -e '.[bench]'
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.history $(HISTORY_ARGS)
+	$(BIN)/python -m benchmarks.startup
 
 clean:
 	rm -rf $(VENV) data/warehouse.duckdb reports/20*
