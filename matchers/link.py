@@ -26,6 +26,7 @@ from matchers import levels, state, weights
 from matchers.firms import match_firms
 from matchers.persons import match_persons, relation_columns
 from matchers.review import read_decisions
+from zhibu.warehouse import LOOKUP_FLAG
 
 log = logging.getLogger(__name__)
 
@@ -174,17 +175,46 @@ def create_link_views(con: duckdb.DuckDBPyConnection, month: str) -> list[str]:
         # reaches their scan and ~20M contribution rows are not probed.
         no_lookup = " AND ".join(" AND ".join(conds) for conds in settled.values())
         # The few rows that need a lookup are looked up once per run into a temp table: as a view
-        # branch, every reader of lnk_<source> scanned all of history's rows for them (the filter
-        # is an OR of columns, so it cannot reach the scan: ~1.2 s per reader at month 24, S=0.1).
+        # branch, every reader of lnk_<source> scanned all of history's rows for them. Which rows
+        # they are is a stored mark (a boolean a scan filters on), so finding them reads one
+        # column, not every column of every row (an OR over columns never reaches the scan).
+        if _mark_lookups(con, source, no_lookup):
+            base, lookup, settled_rows = f"asof_{source}__flagged", f"a.{LOOKUP_FLAG}", f"NOT a.{LOOKUP_FLAG}"
+        else:
+            base, lookup, settled_rows = f"asof_{source}", f"NOT ({no_lookup})", no_lookup
         con.execute(f"""CREATE OR REPLACE TEMP TABLE lnk_{source}__looked_up AS
-            SELECT {select_list(False)} FROM asof_{source} a {' '.join(joins)}
-            WHERE NOT ({no_lookup})""")
+            SELECT {select_list(False)} FROM {base} a {' '.join(joins)} WHERE {lookup}""")
         con.execute(f"""CREATE OR REPLACE TEMP VIEW lnk_{source} AS
-            SELECT {select_list(True)} FROM asof_{source} a WHERE {no_lookup}
+            SELECT {select_list(True)} FROM {base} a WHERE {settled_rows}
             UNION ALL
             SELECT * FROM lnk_{source}__looked_up""")
         created.append(f"lnk_{source}")
     return created
+
+
+def _mark_lookups(con: duckdb.DuckDBPyConnection, source: str, no_lookup: str) -> bool:
+    """Set stg_<source>.needs_link_lookup on the rows that have none yet (a month's new rows)
+    and say whether every row carries it. The rule is recorded (link_lookup_rules): when the
+    code's rule changes, every mark is set again. A read-only warehouse is never written: its
+    marks are used only when every row has one under the same rule."""
+    table = f"stg_{source}"
+    if relation_columns(con, f"asof_{source}__flagged") is None:
+        return False
+    rule = f"NOT ({no_lookup})"
+    writable = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main' "
+                           "AND database_name = current_database() AND NOT temporary",
+                           [table]).fetchall()[0][0] > 0
+    if writable:
+        con.execute("CREATE TABLE IF NOT EXISTS link_lookup_rules (source VARCHAR PRIMARY KEY, rule VARCHAR)")
+    known = relation_columns(con, "link_lookup_rules") is not None and con.execute(
+        "SELECT count(*) FROM link_lookup_rules WHERE source = ? AND rule = ?", [source, rule]).fetchall()[0][0] > 0
+    if not writable:
+        return known and con.execute(
+            f"SELECT count(*) FROM {table} WHERE {LOOKUP_FLAG} IS NULL").fetchall()[0][0] == 0
+    scope = "" if not known else f"WHERE {LOOKUP_FLAG} IS NULL"
+    con.execute(f"UPDATE {table} AS a SET {LOOKUP_FLAG} = {rule} {scope}")
+    con.execute("INSERT OR REPLACE INTO link_lookup_rules VALUES (?, ?)", [source, rule])
+    return True
 
 
 def _by_method(con: duckdb.DuckDBPyConnection, table: str) -> dict:

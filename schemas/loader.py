@@ -25,7 +25,7 @@ from schemas.readers import BadFile, ReadResult, find_file, read_file
 from schemas.sources import SOURCES, Source
 from schemas.staging import build_dictionaries, drop_dictionaries, problem_candidates, stg_columns, typed_rows_sql
 from zhibu import settings
-from zhibu.warehouse import has_table, month_end, month_start
+from zhibu.warehouse import LOOKUP_FLAG, has_table, month_end, month_start
 
 log = logging.getLogger("zhibu.load")
 REGIONS_CSV = Path(__file__).with_name("regions.csv")
@@ -92,9 +92,13 @@ def ensure_tables(con) -> None:
             stg_cols = ", ".join(f"{n} {t}" for n, t in stg_columns(src))
             # superseded_in: the extract month whose row with the same key replaced this one, so
             # the as-of view of any month is a filter, not a window over all history.
+            # needs_link_lookup: set once per row by the link stage (matchers.link)
             con.execute(f"""CREATE TABLE IF NOT EXISTS {stg} ({stg_cols}, extract_month DATE,
-                            source_file VARCHAR, source_line BIGINT, superseded_in DATE)""")
+                            source_file VARCHAR, source_line BIGINT, superseded_in DATE,
+                            {LOOKUP_FLAG} BOOLEAN)""")
             continue
+        if LOOKUP_FLAG not in columns.get(stg, set()):
+            con.execute(f"ALTER TABLE {stg} ADD COLUMN IF NOT EXISTS {LOOKUP_FLAG} BOOLEAN")
         for col, typ in stg_columns(src):      # a column the contract gained since the warehouse was made
             if col not in columns.get(stg, set()):
                 con.execute(f"ALTER TABLE {stg} ADD COLUMN IF NOT EXISTS {col} {typ}")
@@ -313,13 +317,18 @@ def _stage(con, src: Source, month: str, path: Path, res: ReadResult) -> FileLoa
     con.execute(f"""CREATE OR REPLACE TEMP VIEW _raw_{name} AS
                     SELECT {', '.join(cols)}, source_line, extra_columns FROM {res.table}""")
     out_cols = ", ".join(n for n, _ in stg_columns(src))
+    # Rows with an invalid ID/USCC (the few the link stage looks up) are stored together, so a
+    # scan for them (matchers.link: needs_link_lookup) skips the row groups that have none.
+    valid_cols = [n for n, _ in stg_columns(src) if n.endswith("_valid")]
+    clustered = f"ORDER BY {', '.join(valid_cols)}" if valid_cols else ""
     build_dictionaries(con, src, f"_raw_{name}")
     try:
         # Typed rows go straight into the staged table; the few rows with a problem are found
         # by their dictionaries' bad values and typed again, apart, for the quarantine.
         con.execute(f"""INSERT INTO stg_{name} ({out_cols}, extract_month, source_file, source_line, superseded_in)
                         SELECT {out_cols}, DATE '{m}', ?, source_line, NULL
-                        FROM ({typed_rows_sql(src, f"_raw_{name}")}) WHERE _problem = ''""", [path.name])
+                        FROM ({typed_rows_sql(src, f"_raw_{name}")}) WHERE _problem = '' {clustered}""",
+                    [path.name])
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _cand_{name} AS
                         SELECT * FROM _raw_{name} r WHERE {problem_candidates(con, src)}""")
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _bad_{name} AS SELECT source_line, _problem

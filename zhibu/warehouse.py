@@ -93,6 +93,10 @@ def has_table(con, name: str) -> bool:
                        [name]).fetchall()[0][0] > 0
 
 
+# stg_<source> rows whose ID/USCC columns need a link lookup (set by matchers.link, per row once)
+LOOKUP_FLAG = "needs_link_lookup"
+
+
 def create_asof_views(con, month: str) -> None:
     """Temp views `asof_<source>`: exactly what a run for `month` may see.
 
@@ -100,6 +104,8 @@ def create_asof_views(con, month: str) -> None:
     keep the latest version per key (as of M); snapshots keep the latest extract ≤ M.
     """
     m = month_start(month).isoformat()
+    flagged = {t for (t,) in con.execute(
+        f"SELECT DISTINCT table_name FROM duckdb_columns() WHERE column_name = '{LOOKUP_FLAG}'").fetchall()}
     for name, src in SOURCES.items():
         stg = f"stg_{name}"
         if not has_table(con, stg):
@@ -117,6 +123,10 @@ def create_asof_views(con, month: str) -> None:
             sql = f"{visible} AND (superseded_in IS NULL OR superseded_in > DATE '{m}')"
         else:
             sql = visible
+        if stg in flagged:
+            # the link stage's own mark (matchers.link) is not a column of the source
+            con.execute(f"CREATE OR REPLACE TEMP VIEW asof_{name}__flagged AS {sql}")
+            sql = f"SELECT * EXCLUDE ({LOOKUP_FLAG}) FROM ({sql})"
         con.execute(f"CREATE OR REPLACE TEMP VIEW asof_{name} AS {sql}")
 
 
