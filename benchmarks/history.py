@@ -73,8 +73,10 @@ def write_md(doc: dict, path: Path) -> None:
     lines = ["# History profile", "", f"Machine: {doc['machine']['nproc']} cores, {doc['machine']['cpu']}, DuckDB {doc['machine']['duckdb']}", "",
              "`.venv/bin/python -m benchmarks.history " + " ".join(doc["argv"]) + "`", ""]
     for rec in doc["scales"]:
+        base = min((int(k) for k in rec["runs"]), default=2)
         lines += [f"## S={scale_key(rec['scale'])}, months {rec['months'][0]}..{rec['months'][-1]}", "",
-                  "| month | run month | wall s | " + " | ".join(STAGES) + " | peak RSS GB | warehouse GB | wall / month 2 | RSS / month 2 | load avg |",
+                  "| month | run month | wall s | " + " | ".join(STAGES)
+                  + f" | peak RSS GB | warehouse GB | wall / month {base} | RSS / month {base} | load avg |",
                   "|---" * (len(STAGES) + 8) + "|"]
         for k, r in sorted(rec["runs"].items(), key=lambda kv: int(kv[0])):
             st = " | ".join(f"{r['stages'].get(s, float('nan')):.1f}" for s in STAGES)
