@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 from benchmarks.run import (RESULTS, ROOT, STAGES, expand_months, generate, load_avg, machine, run_child,
-                            scale_key, stage_log)
+                            scale_key, stage_log, stage_peaks)
 
 TARGET_RATIO = 1.2
 
@@ -42,11 +42,15 @@ def run_history(scale: float, months: list[str], report: list[int], workdir: Pat
     for i, m in enumerate(months, start=1):
         load = load_avg()
         log = log_dir / f"run-{m}.log"
+        samples, before = [], set(log_dir.glob("zhibu-*.log"))
         res = run_child([zhibu, "-v", "run", "--month", m, "--input", str(data / "incoming" / m),
                          "--warehouse", str(warehouse), "--output", str(output)], log, timeout=timeout,
-                        env=dict(os.environ, PREFECT_LOGGING_LEVEL="INFO"))
+                        env=dict(os.environ, PREFECT_LOGGING_LEVEL="INFO"), samples_out=samples)
         text = log.read_text(encoding="utf-8", errors="replace")
         stages = stage_log(text)
+        # the run's own log (beside the warehouse) has the times that place RSS samples in stages
+        run_logs = sorted(set(log_dir.glob("zhibu-*.log")) - before)
+        rss_by_stage = stage_peaks(samples, run_logs[-1].read_text(encoding="utf-8", errors="replace")) if run_logs else {}
         print(f"[history] S={sk} month {i} ({m}): rc {res['rc']} in {res['wall_s']:.1f}s, "
               f"peak {(res.get('peak_rss_kb') or 0) / 1048576:.2f} GB, load {load}, stages {stages}", flush=True)
         rec.setdefault("every_month", []).append({
@@ -58,7 +62,7 @@ def run_history(scale: float, months: list[str], report: list[int], workdir: Pat
         if i in report:
             rec["runs"][str(i)] = {"month": m, "wall_s": res["wall_s"], "stages": stages,
                                    "peak_rss_gb": round((res.get("peak_rss_kb") or 0) / 1048576, 2),
-                                   "load_before": load, "load_after": load_avg(),
+                                   "rss_peak_by_stage_gb": rss_by_stage, "load_before": load, "load_after": load_avg(),
                                    "warehouse_gb": round(warehouse.stat().st_size / 2**30, 2)}
     rec["finished"] = dt.datetime.now().isoformat(timespec="seconds")
     base = rec["runs"].get(str(min(report)))
@@ -82,6 +86,13 @@ def write_md(doc: dict, path: Path) -> None:
             st = " | ".join(f"{r['stages'].get(s, float('nan')):.1f}" for s in STAGES)
             lines.append(f"| {k} | {r['month']} | {r['wall_s']:.1f} | {st} | {r['peak_rss_gb']:.2f} | "
                          f"{r['warehouse_gb']:.2f} | {r.get('wall_vs_base')} | {r.get('rss_vs_base')} | {r['load_before']} |")
+        peaks = [(k, r["rss_peak_by_stage_gb"]) for k, r in sorted(rec["runs"].items(), key=lambda kv: int(kv[0]))
+                 if r.get("rss_peak_by_stage_gb")]
+        if peaks:
+            lines += ["", "Peak RSS sampled within each stage (GB, once a second):", "",
+                      "| month | " + " | ".join(STAGES) + " | after |", "|---" * (len(STAGES) + 2) + "|"]
+            for k, pk in peaks:
+                lines.append(f"| {k} | " + " | ".join(str(pk.get(st, "")) for st in (*STAGES, "after")) + " |")
         every = rec.get("every_month", [])
         if every:
             lines += ["", "Every month (wall and the stages that read history, seconds; peak RSS GB):", "",

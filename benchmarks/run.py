@@ -145,8 +145,10 @@ def stage_peaks(samples: list, text: str) -> dict:
         return {}
     day = dt.datetime.fromtimestamp(samples[0][0]).date()
     ends = []
-    for m in re.finditer(r"(\d\d:\d\d:\d\d\.\d+) \| INFO +\| Flow run '[^']*' - stage (\w+) done in", text):
-        t = dt.datetime.combine(day, dt.time.fromisoformat(m.group(1))).timestamp()
+    # Prefect's console lines ("12:00:01.234 | INFO | Flow run 'x' - stage load done in") or the
+    # run's own log file beside the warehouse ("2026-12-05 12:00:01,234 prefect.flow_runs INFO stage ...")
+    for m in re.finditer(r"(\d\d:\d\d:\d\d[.,]\d+)[^\n]*? stage (\w+) done in", text):
+        t = dt.datetime.combine(day, dt.time.fromisoformat(m.group(1).replace(",", "."))).timestamp()
         if t < samples[0][0] - 3600:  # the log line is past midnight
             t += 86400
         ends.append((t, m.group(2)))
@@ -159,9 +161,11 @@ def stage_peaks(samples: list, text: str) -> dict:
     return peaks
 
 
-def run_child(cmd: list[str], log: Path, timeout: float | None, env: dict | None = None) -> dict:
+def run_child(cmd: list[str], log: Path, timeout: float | None, env: dict | None = None,
+              samples_out: list | None = None) -> dict:
     """Run cmd (wrapped in /usr/bin/time -v when present), stdout+stderr to log. Kills its own
-    process group on timeout. Returns wall, rc, timed_out, peak RSS."""
+    process group on timeout. Returns wall, rc, timed_out, peak RSS; the (time, RSS kB) samples
+    are appended to `samples_out` when given."""
     use_time = Path(GNU_TIME).exists()
     full = ([GNU_TIME, "-v"] if use_time else []) + cmd
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -185,6 +189,8 @@ def run_child(cmd: list[str], log: Path, timeout: float | None, env: dict | None
                 rc = p.wait()
     wall = time.perf_counter() - t0
     samples = sampler.stop()
+    if samples_out is not None:
+        samples_out.extend(samples)
     res = {"wall_s": round(wall, 3), "rc": rc, "timed_out": timed_out}
     text = log.read_text(encoding="utf-8", errors="replace")
     res["rss_peak_by_stage_gb"] = stage_peaks(samples, text)
