@@ -94,6 +94,18 @@ def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def links_in_force(con: duckdb.DuckDBPyConnection, kind: str, month: str, fresh: bool = False) -> str:
+    """The temp table links_<kind>: the links in force as of `month`, built once per connection
+    and month (the link views and the report read the same table; the month it holds is kept
+    in the variable zb_links_<kind>_month)."""
+    var = f"zb_links_{kind}_month"
+    if fresh or relation_columns(con, f"links_{kind}") is None or \
+            con.execute(f"SELECT getvariable('{var}')").fetchall()[0][0] != month:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE links_{kind} AS {state.links_asof_sql(kind, month)}")
+        con.execute(f"SET VARIABLE {var} = ?", [month])
+    return f"links_{kind}"
+
+
 def create_link_views(con: duckdb.DuckDBPyConnection, month: str) -> list[str]:
     """Temp views lnk_<source>: asof_<source> with each ID/USCC column replaced by its linked value
     (the links in force as of `month`, materialised once as temp tables links_person / links_firm)."""
@@ -101,7 +113,7 @@ def create_link_views(con: duckdb.DuckDBPyConnection, month: str) -> list[str]:
         table = state.LINK_KEYS[kind][0]
         if relation_columns(con, table) is None:
             ensure_tables(con)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE links_{kind} AS {state.links_asof_sql(kind, month)}")
+        links_in_force(con, kind, month, fresh=True)
     by_source: dict[str, list[tuple[str, object]]] = {}
     for spec in levels.PERSON_ID_COLUMNS:
         by_source.setdefault(spec.source, []).append(("person", spec))

@@ -307,11 +307,10 @@ RATE_COLUMNS = [("exact", "精确匹配"), ("id_repaired", "证件号修复"), (
 
 def _source_match_rates(con, month) -> str:
     """Share of each source's rows of the month that were linked to a known person/firm, by method."""
-    from matchers.state import links_asof_sql
-    links = {"person": ("_report_links_person", "raw_id"), "firm": ("_report_links_firm", "raw_uscc")}
-    for kind, (ltab, _raw) in links.items():     # the links in force, read once for every source
-        if table_exists(con, f"{kind}_links"):
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {ltab} AS {links_asof_sql(kind, month)}")
+    from matchers.link import links_in_force
+    # the links in force, read once for every source (the link stage's table when it built one)
+    links = {kind: (links_in_force(con, kind, month) if table_exists(con, f"{kind}_links") else None, raw)
+             for kind, raw in (("person", "raw_id"), ("firm", "raw_uscc"))}
     out = []
     for src, idc, validc, kind in _ID_SOURCES:
         t = f"stg_{src}"
@@ -338,8 +337,6 @@ def _source_match_rates(con, month) -> str:
         linked = sum(r[1:5])
         out.append([_label(SOURCES, src), fmt_int(n), fmt_pct(linked, n)]
                    + [f"{fmt_int(k)}（{fmt_pct(k, n)}）" for k in r[1:]])
-    for ltab, _raw in links.values():
-        con.execute(f"DROP TABLE IF EXISTS {ltab}")
     html = "<h3>各来源匹配率（本月入库行中与已知人员/单位链接的比例）</h3>"
     html += table(["来源", "入库行数", "匹配率"] + [zh for _c, zh in RATE_COLUMNS], out,
                   set(range(1, 3 + len(RATE_COLUMNS))))
