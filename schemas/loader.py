@@ -317,11 +317,11 @@ def _stage(con, src: Source, month: str, path: Path, res: ReadResult) -> FileLoa
     con.execute(f"""CREATE OR REPLACE TEMP VIEW _raw_{name} AS
                     SELECT {', '.join(cols)}, source_line, extra_columns FROM {res.table}""")
     out_cols = ", ".join(n for n, _ in stg_columns(src))
-    # Rows with an invalid ID/USCC (the few the link stage looks up) are stored after the others,
-    # so a scan for them (matchers.link: needs_link_lookup) skips the row groups that have none.
-    # Two inserts rather than an ORDER BY: sorting 20M wide rows cost more than typing twice.
-    settled = " AND ".join(f"(coalesce({v}, false) OR {v.removesuffix('_valid')} IS NULL)"
-                           for v, _ in stg_columns(src) if v.endswith("_valid"))
+    # Rows whose every ID/USCC is present and valid first, then the rest: the few the link stage
+    # looks up (a scan for them, matchers.link: needs_link_lookup, skips the row groups that have
+    # none) and those without an employer (灵活就业, read together by its policy). Two inserts
+    # rather than an ORDER BY: sorting 20M wide rows cost more than typing twice.
+    settled = " AND ".join(f"coalesce({v}, false)" for v, _ in stg_columns(src) if v.endswith("_valid"))
     build_dictionaries(con, src, f"_raw_{name}")
     try:
         # Typed rows go straight into the staged table; the few rows with a problem are found
