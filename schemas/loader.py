@@ -321,12 +321,12 @@ def _stage(con, src: Source, month: str, path: Path, res: ReadResult) -> FileLoa
     # looks up (a scan for them, matchers.link: needs_link_lookup, skips the row groups that have
     # none) and those without an employer (灵活就业, read together by its policy). Two inserts
     # rather than an ORDER BY: sorting 20M wide rows cost more than typing twice.
-    settled = " AND ".join(f"coalesce({v}, false)" for v, _ in stg_columns(src) if v.endswith("_valid"))
+    all_codes_valid = " AND ".join(f"coalesce({v}, false)" for v, _ in stg_columns(src) if v.endswith("_valid"))
     build_dictionaries(con, src, f"_raw_{name}")
     try:
         # Typed rows go straight into the staged table; the few rows with a problem are found
         # by their dictionaries' bad values and typed again, apart, for the quarantine.
-        for part in ([settled, f"NOT ({settled})"] if settled else ["true"]):
+        for part in ([all_codes_valid, f"NOT ({all_codes_valid})"] if all_codes_valid else ["true"]):
             con.execute(f"""INSERT INTO stg_{name} ({out_cols}, extract_month, source_file, source_line, superseded_in)
                             SELECT {out_cols}, DATE '{m}', ?, source_line, NULL
                             FROM ({typed_rows_sql(src, f"_raw_{name}")}) WHERE _problem = '' AND ({part})""",
