@@ -22,7 +22,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE as NO_CACHE
 
 from zhibu import runinfo
-from zhibu.warehouse import DEFAULT_WAREHOUSE, connect, create_asof_views, exclusive, parse_month
+from zhibu.warehouse import DEFAULT_WAREHOUSE, connect, create_asof_views, exclusive, month_memory_limit, parse_month
 
 STAGES = ("load", "validate", "link", "decide", "verify", "publish")
 
@@ -192,7 +192,9 @@ def monthly_run(month: str, input_dir: str, warehouse: str = str(DEFAULT_WAREHOU
         raise RunFailed(month, "start", e) from e
     scratch = Path(warehouse).parent / "partitions" / month
     try:
-        con = connect(warehouse)
+        memory_limit = month_memory_limit(input_dir)
+        logger.info("DuckDB memory limit %s (ZHIBU_MEMORY_LIMIT, or sized to the month's files)", memory_limit)
+        con = connect(warehouse, memory_limit=memory_limit)
         try:
             def timed(stage, fn, *args):
                 progress(f"  {month} {stage:<8} …")
@@ -200,6 +202,8 @@ def monthly_run(month: str, input_dir: str, warehouse: str = str(DEFAULT_WAREHOU
                 try:
                     out = fn(*args)
                 except Exception as e:
+                    if _interrupted(e):     # Ctrl-C landed inside a query: say so, not what failed after it
+                        raise KeyboardInterrupt from e
                     raise RunFailed(month, stage, e) from e
                 timings[stage] = round(time.perf_counter() - t, 3)
                 logger.info("stage %s done in %.1fs", stage, timings[stage])
@@ -224,7 +228,7 @@ def monthly_run(month: str, input_dir: str, warehouse: str = str(DEFAULT_WAREHOU
             if has_sources(con, month):     # only with the optional sources: without them nothing changes
                 stage_stats["pay"] = timed("pay", pay, con, month)
             info = runinfo.build(month, input_dir, warehouse, disabled, loads, timings, stage_stats,
-                                 decisions_file=decisions, partitions=partitions)
+                                 decisions_file=decisions, partitions=partitions, memory_limit=memory_limit)
             folder = timed("publish", publish, con, month, output, info)
             # Only now do this month's decisions count as listed (a failure before this line
             # leaves them to the next run: policies.md, "Listed by an earlier run").
@@ -244,6 +248,21 @@ def monthly_run(month: str, input_dir: str, warehouse: str = str(DEFAULT_WAREHOU
     _artifacts(month, folder, decided, loads)
     logger.info("month %s published to %s", month, folder)
     return folder
+
+
+def _interrupted(error: BaseException | None) -> bool:
+    """Whether Ctrl-C interrupted a DuckDB query on the way to `error`: DuckDB reports it as
+    its own exception, and a clean-up statement that ran after it may fail on the aborted
+    transaction and hide it (seen: 'Current transaction is aborted' at the load stage)."""
+    import duckdb
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, (KeyboardInterrupt, duckdb.InterruptException)) or \
+                (isinstance(error, RuntimeError) and "Query interrupted" in str(error)):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def preflight(month: str, input_dir: str) -> None:

@@ -93,3 +93,50 @@ def test_second_run_on_the_same_warehouse_fails_clearly(sample_run, sample_month
         with pytest.raises(Exception, match="in use by another run"):
             monthly_run(month=last, input_dir=str(SAMPLE / "incoming" / last), warehouse=str(wh2),
                         output=str(tmp_path / "out"))
+
+
+def test_run_records_its_memory_limit_sized_to_the_month(sample_run, sample_months):
+    """The sample's files are small: the run used the 1 GiB floor, and its manifest says so."""
+    _, out = sample_run
+    manifest = json.loads((out / sample_months[-1] / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["run"]["settings"]["memory_limit"] == "1024MiB"
+
+
+def test_month_memory_limit_follows_the_files_not_the_warehouse(tmp_path, monkeypatch):
+    from zhibu.warehouse import month_memory_limit
+    monkeypatch.delenv("ZHIBU_MEMORY_LIMIT", raising=False)
+    month = tmp_path / "2026-12"
+    month.mkdir()
+    assert month_memory_limit(month) == "1024MiB"                 # small month: the floor
+    with open(month / "social_insurance.csv", "wb") as f:          # sparse: the size is what counts
+        f.truncate(600 * 2**20)
+    assert month_memory_limit(month) == f"{4 * 600}MiB"            # 4x the month's bytes
+    with open(month / "social_insurance.csv", "wb") as f:
+        f.truncate(3 * 2**30)
+    assert month_memory_limit(month) == f"{4_000_000_000 // 2**20}MiB"   # never above the 4GB default
+    monkeypatch.setenv("ZHIBU_MEMORY_LIMIT", "2GB")
+    assert month_memory_limit(month) == "2GB"                      # the operator's setting wins
+    # DuckDB takes the value as given
+    con = duckdb.connect(config={"memory_limit": month_memory_limit(tmp_path)})
+    assert con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0].startswith("1.8")
+
+
+def test_ctrl_c_inside_a_query_reads_as_an_interruption_not_a_stage_failure(tmp_path):
+    """A query interrupted mid-transaction, then a clean-up statement failing on the aborted
+    transaction (what the loader's `finally` does): the run must say 已中断, not 装载失败."""
+    from flows.monthly import _interrupted
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    con.execute("CREATE TABLE t AS SELECT range AS i FROM range(10)")
+    con.execute("BEGIN TRANSACTION")
+    timer = threading.Timer(0.5, con.interrupt)
+    timer.start()
+    try:
+        try:
+            con.execute("SELECT count(*) FROM range(10000000000) a, t WHERE a.range % 7 = t.i").fetchall()
+        finally:
+            con.execute("DROP TABLE IF EXISTS nothing_here")
+    except Exception as e:            # noqa: BLE001 — the error a stage would see
+        error = e
+    timer.cancel()
+    assert _interrupted(error), repr(error)
+    assert not _interrupted(ValueError("a bad file"))

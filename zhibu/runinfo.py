@@ -145,7 +145,7 @@ def calendar_status(month: str) -> dict:
 
 
 def build(month, input_dir, warehouse, disabled, loads, timings, stage_stats, *,
-          decisions_file=None, partitions: int = 0) -> dict:
+          decisions_file=None, partitions: int = 0, memory_limit: str | None = None) -> dict:
     from zhibu.warehouse import settings
     loads = [_plain(f) for f in loads]
     return {
@@ -170,7 +170,8 @@ def build(month, input_dir, warehouse, disabled, loads, timings, stage_stats, *,
         "inputs": loads,
         "stage_stats": _plain(stage_stats),
         "timings": dict(timings),
-        "settings": settings(),
+        # the memory limit in force (ZHIBU_MEMORY_LIMIT, or sized to the month: zhibu.warehouse)
+        "settings": {**settings(), **({"memory_limit": memory_limit} if memory_limit else {})},
         "partitions": partitions,
         "host": socket.gethostname(),
         "pid": os.getpid(),

@@ -5,6 +5,7 @@ import calendar
 import datetime as dt
 import fcntl
 import os
+import re
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -51,12 +52,41 @@ def settings() -> dict:
     }
 
 
-def connect(path: Path | str = DEFAULT_WAREHOUSE, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+MONTH_MEMORY_FLOOR = 2**30          # 1 GiB
+MONTH_MEMORY_PER_INPUT_BYTE = 4
+
+
+def month_memory_limit(input_dir: Path | str) -> str:
+    """DuckDB's memory limit for one month's run: ZHIBU_MEMORY_LIMIT when set, else sized to the
+    month's files (4x their bytes, at least 1 GiB), never above the 4 GB default.
+
+    DuckDB keeps the blocks it reads cached up to its limit, and the decide and verify stages
+    read years of contributions: under a fixed limit a run's peak memory grew with the history
+    it read (S=0.1: 1.1 GB at month 2, 2.7 GB at month 24), while what a month must hold (its
+    typed rows, its joins) follows its own files. Beyond the limit DuckDB spills to disk."""
+    if os.environ.get("ZHIBU_MEMORY_LIMIT"):
+        return os.environ["ZHIBU_MEMORY_LIMIT"]
+    folder = Path(input_dir)
+    size = sum(p.stat().st_size for p in folder.iterdir() if p.is_file()) if folder.is_dir() else 0
+    want = max(MONTH_MEMORY_FLOOR, MONTH_MEMORY_PER_INPUT_BYTE * size)
+    return f"{min(want, _bytes(settings()['memory_limit'])) // 2**20}MiB"
+
+
+def _bytes(text: str) -> int:
+    """'3.7 GiB' / '4GB' / '512.0 MiB' → bytes."""
+    number, unit = re.fullmatch(r"\s*([\d.]+)\s*([KMGT]i?B|B)?\s*", text).groups()
+    scale = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+             "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}[unit or "B"]
+    return int(float(number) * scale)
+
+
+def connect(path: Path | str = DEFAULT_WAREHOUSE, read_only: bool = False,
+            memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     s = settings()
     con = duckdb.connect(str(path), read_only=read_only, config={
-        "memory_limit": s["memory_limit"],
+        "memory_limit": memory_limit or s["memory_limit"],
         "threads": s["threads"],
         "temp_directory": str(path.parent / f".{path.stem}.tmp"),
         "autoinstall_known_extensions": False,   # nothing may download at run time
