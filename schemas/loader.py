@@ -323,20 +323,21 @@ def _stage(con, src: Source, month: str, path: Path, res: ReadResult) -> FileLoa
     # rather than an ORDER BY: sorting 20M wide rows cost more than typing twice.
     all_codes_valid = " AND ".join(f"coalesce({v}, false)" for v, _ in stg_columns(src) if v.endswith("_valid"))
     build_dictionaries(con, src, f"_raw_{name}")
-    try:
-        # Typed rows go straight into the staged table; the few rows with a problem are found
-        # by their dictionaries' bad values and typed again, apart, for the quarantine.
-        for part in ([all_codes_valid, f"NOT ({all_codes_valid})"] if all_codes_valid else ["true"]):
-            con.execute(f"""INSERT INTO stg_{name} ({out_cols}, extract_month, source_file, source_line, superseded_in)
-                            SELECT {out_cols}, DATE '{m}', ?, source_line, NULL
-                            FROM ({typed_rows_sql(src, f"_raw_{name}")}) WHERE _problem = '' AND ({part})""",
-                        [path.name])
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE _cand_{name} AS
-                        SELECT * FROM _raw_{name} r WHERE {problem_candidates(con, src)}""")
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE _bad_{name} AS SELECT source_line, _problem
-                        FROM ({typed_rows_sql(src, f"_cand_{name}")}) WHERE _problem <> ''""")
-    finally:
-        drop_dictionaries(con, src)
+    # Typed rows go straight into the staged table; the few rows with a problem are found
+    # by their dictionaries' bad values and typed again, apart, for the quarantine.
+    for part in ([all_codes_valid, f"NOT ({all_codes_valid})"] if all_codes_valid else ["true"]):
+        con.execute(f"""INSERT INTO stg_{name} ({out_cols}, extract_month, source_file, source_line, superseded_in)
+                        SELECT {out_cols}, DATE '{m}', ?, source_line, NULL
+                        FROM ({typed_rows_sql(src, f"_raw_{name}")}) WHERE _problem = '' AND ({part})""",
+                    [path.name])
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _cand_{name} AS
+                    SELECT * FROM _raw_{name} r WHERE {problem_candidates(con, src)}""")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _bad_{name} AS SELECT source_line, _problem
+                    FROM ({typed_rows_sql(src, f"_cand_{name}")}) WHERE _problem <> ''""")
+    # Not in a `finally`: after a failed statement the month's transaction is aborted, a DROP
+    # would fail too and hide the cause (an interrupted query read as 'transaction is aborted');
+    # the month's ROLLBACK (_load_month) discards the dictionaries with the rest.
+    drop_dictionaries(con, src)
     # Within one file a later line with the same key supersedes an earlier one (quarantined as
     # such). Keys are grouped by their hash first: duplicates are rare, so the exact window
     # runs only on the few rows whose hash repeats.
