@@ -140,16 +140,15 @@ def _name_candidates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def month_state_sql(con: duckdb.DuckDBPyConnection, extract_month, person_links: str | None) -> str:
-    """(code, field, value) of one extract month's valid USCCs, for matchers.state: the names,
-    counties and employees each was seen with, and `registered` when the register holds it."""
+    """(code, name, region, person, registered) of one extract month's rows with a valid USCC,
+    for matchers.state: `registered` 'true' on the register's own rows."""
     occurrences = occurrences_sql(con, person_links, extract_month, only="valid")
     if occurrences is None:
-        return "SELECT NULL::VARCHAR AS code, NULL::VARCHAR AS field, NULL::VARCHAR AS value WHERE false"
-    return f"""SELECT code, field, value FROM (
-                   SELECT DISTINCT code, firm_name AS name, region, person,
-                          CASE WHEN source = '{levels.FIRM_REGISTER[0]}' THEN 'true' END AS registered
-                   FROM ({occurrences}) WHERE code IS NOT NULL)
-               UNPIVOT INCLUDE NULLS (value FOR field IN (name, region, person, registered))"""
+        return ("SELECT NULL::VARCHAR AS code, NULL::VARCHAR AS name, NULL::VARCHAR AS region, "
+                "NULL::VARCHAR AS person, NULL::VARCHAR AS registered WHERE false")
+    return f"""SELECT code, firm_name AS name, region, person,
+                      CASE WHEN source = '{levels.FIRM_REGISTER[0]}' THEN 'true' END AS registered
+               FROM ({occurrences})"""
 
 
 def _build_pairs(con: duckdb.DuckDBPyConnection, bad_rows: str, month: str, prior: str | None) -> None:

@@ -288,7 +288,7 @@ def occurrences_sql(con: duckdb.DuckDBPyConnection, extract_month=None, only: st
     return "\nUNION ALL\n".join(selects) if selects else None
 
 
-ATTRIBUTES = ("name", "region", "phone", "employer", "school", "household")
+ATTRIBUTES = state.FIELDS["person"]
 
 
 def merged_list(column: str) -> str:
@@ -297,19 +297,16 @@ def merged_list(column: str) -> str:
 
 
 def month_state_sql(con: duckdb.DuckDBPyConnection, extract_month) -> str:
-    """(code, field, value) of one extract month's valid IDs, for matchers.state: each ID with
-    every attribute value it was seen with (value NULL: an ID seen without it)."""
+    """(code, <ATTRIBUTES>) of one extract month's rows with a valid ID, for matchers.state."""
     occurrences = occurrences_sql(con, extract_month, only="valid")
-    if occurrences is None:
-        return "SELECT NULL::VARCHAR AS code, NULL::VARCHAR AS field, NULL::VARCHAR AS value WHERE false"
     cols = ", ".join(ATTRIBUTES)
-    return (f"SELECT id AS code, field, value FROM (SELECT DISTINCT id, {cols} FROM ({occurrences})) "
-            f"UNPIVOT INCLUDE NULLS (value FOR field IN ({cols}))")
+    if occurrences is None:
+        return f"SELECT NULL::VARCHAR AS code, {', '.join(f'NULL::VARCHAR AS {c}' for c in ATTRIBUTES)} WHERE false"
+    return f"SELECT id AS code, {cols} FROM ({occurrences})"
 
 
 def _build_pairs(con: duckdb.DuckDBPyConnection, bad_rows: str, month: str, prior: str | None) -> None:
     from matchers import codes
-    m = f"DATE '{month_start(month)}'"
     con.execute(f"CREATE OR REPLACE TEMP VIEW _p_bad AS SELECT * FROM ({bad_rows}) "
                 f"WHERE regexp_full_match(id, '{_ID_PATTERN}')")
     # the known persons: every valid ID of the extracts <= M (the link state, not their rows)
@@ -366,9 +363,8 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, bad_rows: str, month: str, prio
         need_keys AS (SELECT DISTINCT name, substr(raw_id, 7, 8) AS birth FROM need),
         valid_named AS (
             SELECT DISTINCT x.id, x.name
-            FROM (SELECT code AS id, value AS name FROM link_attrs
-                  WHERE kind = 'person' AND field = 'name' AND first_month <= {m}
-                    AND substr(code, 7, 8) IN (SELECT birth FROM need_keys)) x
+            FROM (SELECT code AS id, value AS name FROM ({state.values_sql('person', 'name', month)})
+                  WHERE substr(code, 7, 8) IN (SELECT birth FROM need_keys)) x
             SEMI JOIN need_keys k ON k.name = x.name AND k.birth = substr(x.id, 7, 8)
         )
         SELECT n.rid, v.id AS candidate

@@ -3,13 +3,19 @@ established instead of re-reading every as-of occurrence of history.
 
 What the extracts established about valid codes — kept by the extract month that first showed it:
   link_known(kind, code, first_month)                     every valid citizen ID / USCC seen
-  link_attrs(kind, code, field, value, first_month)       what it was seen with: name, region,
-                                                          phone, employer, school, household (persons);
-                                                          name, region, registered, person (firms)
+  link_tuples_person(code, name, region, phone, employer, school, household, first_month)
+  link_tuples_firm(code, name, region, person, registered, first_month)
+                                                          each distinct combination of what a code
+                                                          was seen with in one row (a person's name,
+                                                          county, phone, employer, school, household;
+                                                          a firm's name, county, employee, register)
   link_profiled(kind, extract_month, fingerprint, built_at)   which extract months are in, from what
-As of run month M a code is known, and has an attribute, when its first_month <= M: the union over
-the extracts <= M, whenever they were loaded, so a re-run of an old month reads what it read then.
-The tables grow with new people, firms and attribute values, not with months.
+As of run month M a code is known, and has an attribute value, when a row of it with that value has
+first_month <= M: the union over the extracts <= M, whenever they were loaded, so a re-run of an old
+month reads what it read then. The tables grow with new people, firms and combinations, not with
+months. Combinations, not one row per (code, field, value): a month's ~20M rows reduce to a few
+million combinations, nearly all seen the month before, so a month adds what changed by one anti
+join on them; splitting them into field/value rows first cost three times as much (issue 20).
 
 When an extract month is loaded again (its load_files checksums differ from the fingerprint it was
 profiled from), everything first seen in it or later is dropped and those months are profiled
@@ -32,9 +38,14 @@ from zhibu.warehouse import has_table, month_start
 
 log = logging.getLogger(__name__)
 
+# What a code is profiled with, per kind: the columns of link_tuples_<kind>.
+FIELDS = {"person": ("name", "region", "phone", "employer", "school", "household"),
+          "firm": ("name", "region", "person", "registered")}
+
 DDL = (
     "CREATE TABLE IF NOT EXISTS link_known (kind VARCHAR, code VARCHAR, first_month DATE)",
-    "CREATE TABLE IF NOT EXISTS link_attrs (kind VARCHAR, code VARCHAR, field VARCHAR, value VARCHAR, first_month DATE)",
+    *(f"CREATE TABLE IF NOT EXISTS link_tuples_{kind} (code VARCHAR, "
+      + ", ".join(f"{f} VARCHAR" for f in fields) + ", first_month DATE)" for kind, fields in FIELDS.items()),
     "CREATE TABLE IF NOT EXISTS link_profiled (kind VARCHAR, extract_month DATE, fingerprint VARCHAR, built_at TIMESTAMP)",
     """CREATE TABLE IF NOT EXISTS link_unresolved (run_month VARCHAR, kind VARCHAR, raw_code VARCHAR, name VARCHAR,
         region_code VARCHAR, regions VARCHAR[], phones VARCHAR[], employers VARCHAR[], schools VARCHAR[],
@@ -47,6 +58,18 @@ DDL = (
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     for ddl in DDL:
         con.execute(ddl)
+
+
+def _migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse profiled into the earlier link_attrs(kind, code, field, value) is profiled again
+    (every extract month, once) into link_tuples_<kind>."""
+    if has_table(con, "link_attrs"):
+        log.info("link state: link_attrs replaced by link_tuples_person/_firm; every extract month is profiled again")
+        con.execute("BEGIN TRANSACTION")
+        con.execute("DROP TABLE link_attrs")
+        con.execute("DELETE FROM link_known")
+        con.execute("DELETE FROM link_profiled")
+        con.execute("COMMIT")
 
 
 def _fingerprints(con: duckdb.DuckDBPyConnection, month: str, months_of_occurrences) -> dict:
@@ -69,8 +92,9 @@ def refresh(con: duckdb.DuckDBPyConnection, kind: str, month: str, months_of_occ
 
     `months_of_occurrences`: SQL with an `extract_month` column (which months hold occurrences,
     for hand-built warehouses); `build_month(extract_month)` returns SQL of that month's valid
-    (code, field, value) rows, field NULL for a code seen with no attribute."""
+    rows: `code` and the kind's FIELDS (NULL where a row has no such value)."""
     ensure_tables(con)
+    _migrate(con)
     wanted = _fingerprints(con, month, months_of_occurrences)
     have = {r[0]: r[1] for r in con.execute(
         "SELECT extract_month, fingerprint FROM link_profiled WHERE kind = ?", [kind]).fetchall()}
@@ -82,8 +106,8 @@ def refresh(con: duckdb.DuckDBPyConnection, kind: str, month: str, months_of_occ
     rebuild = sorted(e for e in wanted if e >= start)
     con.execute("BEGIN TRANSACTION")
     try:
-        for table in ("link_known", "link_attrs"):
-            con.execute(f"DELETE FROM {table} WHERE kind = ? AND first_month >= ?", [kind, start])
+        con.execute("DELETE FROM link_known WHERE kind = ? AND first_month >= ?", [kind, start])
+        con.execute(f"DELETE FROM link_tuples_{kind} WHERE first_month >= ?", [start])
         con.execute("DELETE FROM link_profiled WHERE kind = ? AND extract_month >= ?", [kind, start])
         for e in rebuild:
             _add_month(con, kind, e, build_month(e))
@@ -98,17 +122,18 @@ def refresh(con: duckdb.DuckDBPyConnection, kind: str, month: str, months_of_occ
 
 def _add_month(con: duckdb.DuckDBPyConnection, kind: str, extract_month, month_sql: str) -> None:
     """Add what extract month `extract_month` showed first (everything later was dropped)."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _state_month AS SELECT DISTINCT code, field, value FROM ({month_sql})")
+    fields = FIELDS[kind]
+    cols = ", ".join(("code",) + fields)
+    same = " AND ".join(["k.code = n.code"] + [f"k.{f} IS NOT DISTINCT FROM n.{f}" for f in fields])
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _state_month AS
+                    WITH month_rows AS (SELECT DISTINCT {cols} FROM ({month_sql}) WHERE code IS NOT NULL)
+                    SELECT * FROM month_rows n ANTI JOIN link_tuples_{kind} k ON {same}""")
     con.execute("""INSERT INTO link_known
                    SELECT ?, n.code, ? FROM (SELECT DISTINCT code FROM _state_month) n
                    ANTI JOIN (SELECT code FROM link_known WHERE kind = ?) k ON k.code = n.code
                    ORDER BY n.code""", [kind, extract_month, kind])
-    con.execute("""INSERT INTO link_attrs
-                   SELECT ?, n.code, n.field, n.value, ? FROM _state_month n
-                   ANTI JOIN (SELECT code, field, value FROM link_attrs WHERE kind = ?) a
-                     ON a.code = n.code AND a.field = n.field AND a.value = n.value
-                   WHERE n.value IS NOT NULL
-                   ORDER BY n.code, n.field, n.value""", [kind, extract_month, kind])
+    con.execute(f"INSERT INTO link_tuples_{kind} SELECT {cols}, ? FROM _state_month ORDER BY code",
+                [extract_month])
     con.execute("DROP TABLE _state_month")
 
 
@@ -121,11 +146,17 @@ def known_sql(kind: str, month: str) -> str:
 def attrs_sql(kind: str, month: str, fields: dict[str, str], codes: str) -> str:
     """One row per code of `codes` (SQL with a `code` column): a sorted list per attribute
     (`fields`: output column -> field), NULL when it has none, as of run month `month`."""
-    lists = ", ".join(f"list(a.value ORDER BY a.value) FILTER (WHERE a.field = '{f}') AS {col}"
+    lists = ", ".join(f"list(DISTINCT t.{f} ORDER BY t.{f}) FILTER (WHERE t.{f} IS NOT NULL) AS {col}"
                       for col, f in fields.items())
     return (f"SELECT w.code, {lists} FROM (SELECT DISTINCT code FROM ({codes})) w "
-            f"LEFT JOIN link_attrs a ON a.kind = '{kind}' AND a.code = w.code "
-            f"AND a.first_month <= DATE '{month_start(month)}' GROUP BY w.code")
+            f"LEFT JOIN link_tuples_{kind} t ON t.code = w.code "
+            f"AND t.first_month <= DATE '{month_start(month)}' GROUP BY w.code")
+
+
+def values_sql(kind: str, field: str, month: str) -> str:
+    """(code, value) of every value of `field` seen with a code as of run month `month`."""
+    return (f"SELECT DISTINCT code, {field} AS value FROM link_tuples_{kind} "
+            f"WHERE {field} IS NOT NULL AND first_month <= DATE '{month_start(month)}'")
 
 
 def prior_run_month(con: duckdb.DuckDBPyConnection, kind: str, month: str) -> str | None:

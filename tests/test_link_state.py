@@ -73,7 +73,7 @@ def test_incremental_links_equal_linking_from_scratch(sample_run, sample_months,
     for table in ("person_links", "firm_links", "review_queue", "link_stats", "link_weights", "link_em_patterns",
                   "link_unresolved", "link_state_runs"):
         con.execute(f"DELETE FROM {table} WHERE run_month < ?", [last])
-    for table in ("link_known", "link_attrs", "link_profiled"):
+    for table in ("link_known", "link_tuples_person", "link_tuples_firm", "link_profiled"):
         con.execute(f"DELETE FROM {table}")
     con.close()
     monthly_run(month=last, input_dir=str(SAMPLE / "incoming" / last), warehouse=str(wh2),
