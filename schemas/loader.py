@@ -23,7 +23,8 @@ from zoneinfo import ZoneInfo
 
 from schemas.readers import BadFile, ReadResult, find_file, read_file
 from schemas.sources import SOURCES, Source
-from schemas.staging import build_dictionaries, drop_dictionaries, problem_candidates, stg_columns, typed_rows_sql
+from schemas.staging import (build_dictionaries, drop_dictionaries, invalid_code_rows, problem_candidates, stg_columns,
+                             typed_rows_sql)
 from zhibu import settings
 from zhibu.warehouse import LOOKUP_FLAG, has_table, month_end, month_start
 
@@ -325,10 +326,17 @@ def _stage(con, src: Source, month: str, path: Path, res: ReadResult) -> FileLoa
     build_dictionaries(con, src, f"_raw_{name}")
     # Typed rows go straight into the staged table; the few rows with a problem are found
     # by their dictionaries' bad values and typed again, apart, for the quarantine.
-    for part in ([all_codes_valid, f"NOT ({all_codes_valid})"] if all_codes_valid else ["true"]):
+    # The second insert types only the raw rows whose dictionaries say a code is invalid or
+    # missing (a few, and the 灵活就业 rows), not every row again.
+    invalid_rows = invalid_code_rows(con, src) if all_codes_valid else None
+    con.execute(f"""CREATE OR REPLACE TEMP VIEW _raw_invalid_{name} AS
+                    SELECT * FROM _raw_{name} r WHERE {invalid_rows or 'true'}""")
+    parts = [(all_codes_valid, f"_raw_{name}"), (f"NOT ({all_codes_valid})", f"_raw_invalid_{name}")] \
+        if all_codes_valid else [("true", f"_raw_{name}")]
+    for part, rows in parts:
         con.execute(f"""INSERT INTO stg_{name} ({out_cols}, extract_month, source_file, source_line, superseded_in)
                         SELECT {out_cols}, DATE '{m}', ?, source_line, NULL
-                        FROM ({typed_rows_sql(src, f"_raw_{name}")}) WHERE _problem = '' AND ({part})""",
+                        FROM ({typed_rows_sql(src, rows)}) WHERE _problem = '' AND ({part})""",
                     [path.name])
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _cand_{name} AS
                     SELECT * FROM _raw_{name} r WHERE {problem_candidates(con, src)}""")
@@ -384,7 +392,7 @@ def _stage(con, src: Source, month: str, path: Path, res: ReadResult) -> FileLoa
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 [m, name, fl.file_name, fl.sha256, fl.format, fl.encoding, fl.rows_read,
                  fl.rows_loaded, fl.rows_quarantined, res.table])
-    drop_temp(con, f"_raw_{name}", f"_cand_{name}", f"_bad_{name}", f"_dups_{name}")
+    drop_temp(con, f"_raw_invalid_{name}", f"_raw_{name}", f"_cand_{name}", f"_bad_{name}", f"_dups_{name}")
     return fl
 
 

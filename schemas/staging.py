@@ -243,6 +243,28 @@ def problem_candidates(con, src: Source, alias: str = "r") -> str:
     return " OR ".join(terms) or "false"
 
 
+def invalid_code_rows(con, src: Source, alias: str = "r") -> str | None:
+    """A filter on raw rows that keeps exactly the rows with a code (or account) that typing finds
+    invalid or missing: each such column's dictionary says which raw values those are. The loader
+    types only these for its second insert instead of all 20M rows again. None when a code is
+    typed per row from two columns (id_or_uscc). Needs the dictionaries built."""
+    terms = []
+    for col in src.columns:
+        if col.kind not in VALID_KINDS:
+            continue
+        if col.kind == "id_or_uscc":
+            return None
+        d = dictionary_name(src, col)
+        bad = "NOT coalesce(t_valid, false)"
+        null_bad, value_bad = con.execute(f"SELECT coalesce(bool_or(v IS NULL), false), coalesce(bool_or(v IS NOT NULL), false) "
+                                          f"FROM {d} WHERE {bad}").fetchall()[0]
+        if null_bad:
+            terms.append(f"{alias}.{col.name} IS NULL")
+        if value_bad:
+            terms.append(f"{alias}.{col.name} IN (SELECT v FROM {d} WHERE v IS NOT NULL AND {bad})")
+    return " OR ".join(terms) or "false"
+
+
 def stg_columns(src: Source) -> list[tuple[str, str]]:
     """(name, SQL type) of the staged table, in contract order."""
     out = []
