@@ -223,6 +223,15 @@ def drop_dictionaries(con, src: Source) -> None:
         con.execute(f"DROP TABLE IF EXISTS {dictionary_name(src, col)}")
 
 
+def _rows_holding(con, src: Source, col: Column, bad: str, alias: str) -> list[str]:
+    """Raw-row filter terms for the values of `col` whose dictionary entry satisfies `bad`."""
+    d = dictionary_name(src, col)
+    null_bad, value_bad = con.execute(f"SELECT coalesce(bool_or(v IS NULL), false), coalesce(bool_or(v IS NOT NULL), false) "
+                                      f"FROM {d} WHERE {bad}").fetchall()[0]
+    return ([f"{alias}.{col.name} IS NULL"] if null_bad else []) + \
+        ([f"{alias}.{col.name} IN (SELECT v FROM {d} WHERE v IS NOT NULL AND ({bad}))"] if value_bad else [])
+
+
 def problem_candidates(con, src: Source, alias: str = "r") -> str:
     """A filter on raw rows that keeps every row `typed_rows_sql` may find a problem in, and few
     others: the rows holding a value its dictionary judged bad (or blank, where a column is
@@ -232,14 +241,7 @@ def problem_candidates(con, src: Source, alias: str = "r") -> str:
         return "true"        # typed per row from two columns: every row is a candidate
     terms = []
     for col in src.columns:
-        d = dictionary_name(src, col)
-        bad = "problem IS NOT NULL" + (" OR blank" if col.required_when else "")
-        null_bad, value_bad = con.execute(f"SELECT coalesce(bool_or(v IS NULL), false), coalesce(bool_or(v IS NOT NULL), false) "
-                                          f"FROM {d} WHERE {bad}").fetchall()[0]
-        if null_bad:
-            terms.append(f"{alias}.{col.name} IS NULL")
-        if value_bad:
-            terms.append(f"{alias}.{col.name} IN (SELECT v FROM {d} WHERE v IS NOT NULL AND ({bad}))")
+        terms += _rows_holding(con, src, col, "problem IS NOT NULL" + (" OR blank" if col.required_when else ""), alias)
     return " OR ".join(terms) or "false"
 
 
@@ -254,14 +256,7 @@ def invalid_code_rows(con, src: Source, alias: str = "r") -> str | None:
             continue
         if col.kind == "id_or_uscc":
             return None
-        d = dictionary_name(src, col)
-        bad = "NOT coalesce(t_valid, false)"
-        null_bad, value_bad = con.execute(f"SELECT coalesce(bool_or(v IS NULL), false), coalesce(bool_or(v IS NOT NULL), false) "
-                                          f"FROM {d} WHERE {bad}").fetchall()[0]
-        if null_bad:
-            terms.append(f"{alias}.{col.name} IS NULL")
-        if value_bad:
-            terms.append(f"{alias}.{col.name} IN (SELECT v FROM {d} WHERE v IS NOT NULL AND {bad})")
+        terms += _rows_holding(con, src, col, "NOT coalesce(t_valid, false)", alias)
     return " OR ".join(terms) or "false"
 
 
