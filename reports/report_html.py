@@ -31,6 +31,7 @@ from .common import (
     check_codes,
 )
 from .masking import mask_id, mask_name, mask_text
+from zhibu.warehouse import LOOKUP_FLAG
 
 log = logging.getLogger(__name__)
 
@@ -322,6 +323,11 @@ def _source_match_rates(con, month) -> str:
         method = f"(SELECT min(l.method) FROM {ltab} l WHERE l.{lraw} = s.{idc})" if has_links else "NULL"
         queued = (f"EXISTS (SELECT 1 FROM review_queue q WHERE q.left_id = s.{idc} "
                   f"AND {month_match('q.run_month', month)})") if has_q else "false"
+        # Rows the link stage marked as needing no lookup hold a valid code or none: links and
+        # the review queue are only ever made for invalid codes, so such a row is exact (valid)
+        # or unlinked (missing) without probing them; only the few marked rows (or unmarked,
+        # on a warehouse the link stage never wrote) are looked up (~20M rows at S=1 were).
+        settled = f"NOT coalesce(s.{LOOKUP_FLAG}, true)" if LOOKUP_FLAG in table_columns(con, t) else "false"
         r = _q(con, f"""
             SELECT count(*),
               count(*) FILTER (WHERE m = 'exact' OR (m IS NULL AND v)),
@@ -329,8 +335,11 @@ def _source_match_rates(con, month) -> str:
               count(*) FILTER (WHERE m = 'reviewed'),
               count(*) FILTER (WHERE m IS NULL AND NOT coalesce(v, false) AND qd),
               count(*) FILTER (WHERE m IS NULL AND NOT coalesce(v, false) AND NOT qd)
-            FROM (SELECT {validc} AS v, {method} AS m, {queued} AS qd FROM {t} s
-                  WHERE {month_match('s.extract_month', month)})""")[0]
+            FROM (SELECT {validc} AS v, NULL AS m, false AS qd FROM {t} s
+                  WHERE {month_match('s.extract_month', month)} AND {settled}
+                  UNION ALL
+                  SELECT {validc} AS v, {method} AS m, {queued} AS qd FROM {t} s
+                  WHERE {month_match('s.extract_month', month)} AND NOT {settled})""")[0]
         n = r[0]
         if not n:
             continue
