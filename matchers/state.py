@@ -13,9 +13,10 @@ What the extracts established about valid codes — kept by the extract month th
 As of run month M a code is known, and has an attribute value, when a row of it with that value has
 first_month <= M: the union over the extracts <= M, whenever they were loaded, so a re-run of an old
 month reads what it read then. The tables grow with new people, firms and combinations, not with
-months. Combinations, not one row per (code, field, value): a month's ~20M rows reduce to a few
+months. Combinations, not one row per (code, field, value): a month's ~20M rows hold a few
 million combinations, nearly all seen the month before, so a month adds what changed by one anti
-join on them; splitting them into field/value rows first cost three times as much (issue 20).
+join of its rows against them; splitting them into field/value rows first cost three times as much
+(issue 20).
 
 When an extract month is loaded again (its load_files checksums differ from the fingerprint it was
 profiled from), everything first seen in it or later is dropped and those months are profiled
@@ -125,9 +126,12 @@ def _add_month(con: duckdb.DuckDBPyConnection, kind: str, extract_month, month_s
     fields = FIELDS[kind]
     cols = ", ".join(("code",) + fields)
     same = " AND ".join(["k.code = n.code"] + [f"k.{f} IS NOT DISTINCT FROM n.{f}" for f in fields])
+    # The anti join before the DISTINCT: probing the known combinations with the month's ~20M
+    # rows costs less than grouping them first (S=1: 18-20 s -> 13-14 s, the same rows).
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _state_month AS
-                    WITH month_rows AS (SELECT DISTINCT {cols} FROM ({month_sql}) WHERE code IS NOT NULL)
-                    SELECT * FROM month_rows n ANTI JOIN link_tuples_{kind} k ON {same}""")
+                    SELECT DISTINCT {cols}
+                    FROM (SELECT {cols} FROM ({month_sql}) WHERE code IS NOT NULL) n
+                    ANTI JOIN link_tuples_{kind} k ON {same}""")
     con.execute("""INSERT INTO link_known
                    SELECT ?, n.code, ? FROM (SELECT DISTINCT code FROM _state_month) n
                    ANTI JOIN (SELECT code FROM link_known WHERE kind = ?) k ON k.code = n.code
