@@ -433,7 +433,8 @@ def decide_month(con, month: str, only: list[str] | tuple[str, ...] | None = Non
     con.execute(ROUTING_SQL.format(school_region_code="school_region_code" if "school_region_code"
                                    in graduate_columns else "null::varchar"))
 
-    decisions = con.execute("""
+    con.execute("""
+        create or replace temp table run_listing as
         select d.policy_code, d.beneficiary_type, d.beneficiary_id,
                case when d.beneficiary_type = 'person' then coalesce(p.name, d.beneficiary_name)
                     else d.beneficiary_name end as beneficiary_name,
@@ -451,19 +452,34 @@ def decide_month(con, month: str, only: list[str] | tuple[str, ...] | None = Non
           on r.policy_code = d.policy_code and r.beneficiary_id = d.beneficiary_id
          and r.person_id_number is not distinct from d.person_id_number
         order by d.policy_code, d.beneficiary_id, d.person_id_number
-    """).fetchall()
-
+    """)
+    # Names are written in simplified characters (opencc), converted once per distinct name: the
+    # rows themselves are inserted set-wise (an annual refund lists ~41k firms at S=0.1; row by
+    # row that insert took 39 s).
     t2s = opencc.OpenCC("t2s")
-    rows = [(month, r[0], r[1], r[2], _simplified(t2s, r[3]), r[4], _simplified(t2s, r[5]), *r[6:])
-            for r in decisions]
+    names = [n for (n,) in con.execute("""select distinct n from (select beneficiary_name as n from run_listing
+                                          union all select person_name from run_listing) where n is not null""").fetchall()]
+    con.execute("create or replace temp table run_listing_t2s (name varchar, simplified varchar)")
+    changed = [(n, t2s.convert(n)) for n in names]
+    changed = [c for c in changed if c[0] != c[1]]
+    if changed:
+        con.executemany("insert into run_listing_t2s values (?, ?)", changed)
 
     con.execute("begin transaction")
     try:
         for table in ("eligibility", "eligibility_months", "exclusions"):
             con.execute(f"delete from {table} where run_month = ? and list_contains(?, policy_code)",
                         [month, codes])
-        if rows:
-            con.executemany("insert into eligibility values (" + ", ".join("?" * 16) + ")", rows)
+        con.execute("""
+            insert into eligibility
+            select ?, l.policy_code, l.beneficiary_type, l.beneficiary_id,
+                   coalesce(b.simplified, l.beneficiary_name), l.person_id_number,
+                   coalesce(p.simplified, l.person_name), l.amount, l.period_start, l.period_end,
+                   l.region_code, l.league_code, l.match_method, l.match_score, l.evidence, l.phone
+            from run_listing l
+            left join run_listing_t2s b on b.name = l.beneficiary_name
+            left join run_listing_t2s p on p.name = l.person_name
+            order by l.policy_code, l.beneficiary_id, l.person_id_number""", [month])
         # Per month: what this run lists (after the ratio), what is payable now and what earlier
         # runs listed (before it). A month listed above what is now payable gets a row listing
         # 0.00 when that is news, for the 核查 finding 已列入金额高于应补金额 (zhibu/verification).
@@ -514,8 +530,7 @@ def decide_month(con, month: str, only: list[str] | tuple[str, ...] | None = Non
         raise
 
     counts: dict = {code: 0 for code in codes}
-    for r in rows:
-        counts[r[1]] += 1
+    counts.update(con.execute("select policy_code, count(*) from run_listing group by all").fetchall())
     routed = dict(con.execute(
         "select route, count(*) from decision_leagues where route <> 'home' group by all").fetchall())
     # not a policy: a dict, so callers that sum the int counts per policy skip it
@@ -523,10 +538,6 @@ def decide_month(con, month: str, only: list[str] | tuple[str, ...] | None = Non
                                      "to_region": routed.get("region", 0)}
     log.info("decided %s: %s", month, counts)
     return counts
-
-
-def _simplified(t2s, name):
-    return None if name is None else t2s.convert(name)
 
 
 def _empty_candidates() -> str:

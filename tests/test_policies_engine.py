@@ -188,6 +188,25 @@ def test_weakest_link_is_published_and_unlinkable_rows_are_ignored(con):
     assert (method, score) == ("fuzzy", pytest.approx(0.87))
 
 
+def test_listed_names_are_written_in_simplified_characters(con, tmp_path):
+    """Names sent in traditional characters are listed as the simplified ones (opencc, once per
+    distinct name), the rows otherwise as listed from the simplified data."""
+    import opencc
+    s2t = opencc.OpenCC("s2t")
+    case = case_named("A 2024 graduate hired by a micro firm")
+    traditional = {k: [{c: s2t.convert(v) if isinstance(v, str) and "name" in c else v for c, v in r.items()}
+                       for r in rows] for k, rows in case["data"].items()}
+    assert traditional != case["data"]
+    listed = []
+    for data, c in ((case["data"], con), (traditional, duckdb.connect(str(tmp_path / "t.duckdb")))):
+        build_history(c, data, _month("2024-09"))
+        build_inputs(c, "2024-09")
+        decide_month(c, "2024-09")
+        listed.append(snapshot(c, "2024-09")["eligibility"])
+    assert listed[0] and listed[1] == listed[0]
+    assert any(r[4] != s2t.convert(r[4]) or r[6] != s2t.convert(r[6] or "") for r in listed[1])
+
+
 def test_decisions_are_written_in_one_transaction_and_only_for_the_run_month(con):
     case = case_named("A 2024 graduate hired by a micro firm")
     build_history(con, case["data"], _month("2024-08"))
