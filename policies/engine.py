@@ -27,6 +27,7 @@ import opencc
 
 from policies.params import (POLICIES_DIR, create_parameter_table, load_policy, parameter_periods, parameters_on,
                              policy_codes)
+from zhibu.warehouse import python_rows
 
 log = logging.getLogger(__name__)
 
@@ -463,7 +464,8 @@ def decide_month(con, month: str, only: list[str] | tuple[str, ...] | None = Non
     changed = [(n, t2s.convert(n)) for n in names]
     changed = [c for c in changed if c[0] != c[1]]
     if changed:
-        con.executemany("insert into run_listing_t2s values (?, ?)", changed)
+        with python_rows(con, "_t2s_frame", ["name", "simplified"], changed):
+            con.execute("insert into run_listing_t2s select * from _t2s_frame")
 
     con.execute("begin transaction")
     try:

@@ -26,7 +26,7 @@ from schemas.sources import SOURCES, Source
 from schemas.staging import (build_dictionaries, drop_dictionaries, invalid_code_rows, problem_candidates, stg_columns,
                              typed_rows_sql)
 from zhibu import settings
-from zhibu.warehouse import LOOKUP_FLAG, has_table, month_end, month_start
+from zhibu.warehouse import LOOKUP_FLAG, has_table, month_end, month_start, python_rows
 
 log = logging.getLogger("zhibu.load")
 REGIONS_CSV = Path(__file__).with_name("regions.csv")
@@ -378,8 +378,11 @@ def _stage(con, src: Source, month: str, path: Path, res: ReadResult) -> FileLoa
         SELECT DATE '{m}', '{name}', ?, source_line, reason, detail, raw
         FROM problem_rows ORDER BY source_line""", [path.name])
     if res.rejected:
-        con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?, 'malformed_row', ?, to_json({'line_text': ?}))",
-                        [[m, name, path.name, rej["line"], rej["error"], rej["raw"]] for rej in res.rejected])
+        with python_rows(con, "_rejected_frame", ["line", "error", "raw"],
+                         [(rej["line"], rej["error"], rej["raw"]) for rej in res.rejected]):
+            con.execute("""INSERT INTO quarantine SELECT ?, ?, ?, line, 'malformed_row', error,
+                                  to_json({'line_text': raw}) FROM _rejected_frame ORDER BY line""",
+                        [m, name, path.name])
     fl.rows_loaded = con.execute(f"SELECT count(*) FROM stg_{name} WHERE extract_month = ? AND source_file = ?",
                                  [m, path.name]).fetchall()[0][0]
     fl.rows_quarantined = con.execute(
