@@ -145,7 +145,7 @@ class _Formats:
                                      "valign": "vcenter", "text_wrap": True})
 
     def __call__(self, kind: str, quote: bool = False, **extra):
-        key = (kind, quote, tuple(sorted(extra.items())))
+        key = (kind, quote, tuple(sorted(extra.items())) if extra else ())   # called once per cell
         if key not in self._cache:
             props = dict(self.BASE[kind], **extra)
             if quote:
