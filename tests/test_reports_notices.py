@@ -149,3 +149,16 @@ def test_bundled_text_greets_once():
     assert msg.startswith("【直补快办】其其格：") and msg.count("其其格") == 1
     assert "您好" not in msg and "你好" not in msg and msg.count("数据比对") == 1
     assert "1.您缴纳的社会保险费符合条件，可享受补贴100.00元；2.你符合求职创业补贴条件" in msg
+
+
+@pytest.mark.parametrize("text, name, expected", [
+    ("张三同学你好：你符合条件。", "张三", "你符合条件。"),
+    ("尊敬的张三先生，您符合条件。", "张三", "您符合条件。"),
+    ("甲公司：\u3000贵单位符合条件。", "甲公司", "贵单位符合条件。"),
+    ("张三同学你好", "张三", "张三同学你好"),             # no punctuation after it: not a greeting
+    ("李四：你符合条件。", "张三", "李四：你符合条件。"),     # someone else's name stays
+    ("张三(个体)您好！符合条件。", "张三(个体)", "符合条件。"),  # regex characters in a name are plain text
+])
+def test_a_greeting_with_the_recipients_name_is_stripped(text, name, expected):
+    from reports.notices import _without_greeting
+    assert _without_greeting(text, name) == expected
