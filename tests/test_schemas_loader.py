@@ -150,6 +150,25 @@ def test_bad_files_fail_naming_file_and_problem(wh, tmp_path, make, problem):
     assert "employment_registration.csv" in str(e.value) and problem in str(e.value)
 
 
+def test_many_malformed_rows_are_each_quarantined_with_their_text(wh, tmp_path):
+    """A file with thousands of broken lines (a wrong delimiter halfway through a month's export):
+    each is quarantined with its own line and text, written set-wise (not one insert a row)."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    p = write_csv(folder / "employment_registration.csv", ROWS[:1])
+    with open(p, "a", encoding="utf-8") as f:
+        for i in range(3000):
+            f.write(f"11010519491231002X,张伟{i}\n")
+        f.write(",".join(ROWS[3]) + "\n")
+    (fl,) = load_er(wh, folder)
+    rows = wh.execute("SELECT source_line, reason, raw->>'line_text' FROM quarantine ORDER BY source_line").fetchall()
+    assert [r[0] for r in rows] == list(range(3, 3003))
+    assert {r[1] for r in rows} == {"malformed_row"}
+    assert rows[0][2].startswith("11010519491231002X,张伟0") and rows[-1][2].startswith("11010519491231002X,张伟2999")
+    assert [r[0] for r in staged(wh)] == [2, 3003]
+    assert fl.rows_read == fl.rows_loaded + fl.rows_quarantined == 3002
+
+
 def test_header_only_file_is_nothing_this_month(wh, tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
