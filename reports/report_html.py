@@ -328,6 +328,7 @@ def _source_match_rates(con, month) -> str:
         # or unlinked (missing) without probing them; only the few marked rows (or unmarked,
         # on a warehouse the link stage never wrote) are looked up (~20M rows at S=1 were).
         settled = f"NOT coalesce(s.{LOOKUP_FLAG}, true)" if LOOKUP_FLAG in table_columns(con, t) else "false"
+        month_rows = f"{t} s WHERE {month_match('s.extract_month', month)}"
         r = _q(con, f"""
             SELECT count(*),
               count(*) FILTER (WHERE m = 'exact' OR (m IS NULL AND v)),
@@ -335,11 +336,9 @@ def _source_match_rates(con, month) -> str:
               count(*) FILTER (WHERE m = 'reviewed'),
               count(*) FILTER (WHERE m IS NULL AND NOT coalesce(v, false) AND qd),
               count(*) FILTER (WHERE m IS NULL AND NOT coalesce(v, false) AND NOT qd)
-            FROM (SELECT {validc} AS v, NULL AS m, false AS qd FROM {t} s
-                  WHERE {month_match('s.extract_month', month)} AND {settled}
+            FROM (SELECT {validc} AS v, NULL AS m, false AS qd FROM {month_rows} AND {settled}
                   UNION ALL
-                  SELECT {validc} AS v, {method} AS m, {queued} AS qd FROM {t} s
-                  WHERE {month_match('s.extract_month', month)} AND NOT {settled})""")[0]
+                  SELECT {validc} AS v, {method} AS m, {queued} AS qd FROM {month_rows} AND NOT {settled})""")[0]
         n = r[0]
         if not n:
             continue

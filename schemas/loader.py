@@ -328,11 +328,11 @@ def _stage(con, src: Source, month: str, path: Path, res: ReadResult) -> FileLoa
     # by their dictionaries' bad values and typed again, apart, for the quarantine.
     # The second insert types only the raw rows whose dictionaries say a code is invalid or
     # missing (a few, and the 灵活就业 rows), not every row again.
-    invalid_rows = invalid_code_rows(con, src) if all_codes_valid else None
-    con.execute(f"""CREATE OR REPLACE TEMP VIEW _raw_invalid_{name} AS
-                    SELECT * FROM _raw_{name} r WHERE {invalid_rows or 'true'}""")
-    parts = [(all_codes_valid, f"_raw_{name}"), (f"NOT ({all_codes_valid})", f"_raw_invalid_{name}")] \
-        if all_codes_valid else [("true", f"_raw_{name}")]
+    parts = [("true", f"_raw_{name}")]
+    if all_codes_valid:
+        con.execute(f"""CREATE OR REPLACE TEMP VIEW _raw_invalid_{name} AS
+                        SELECT * FROM _raw_{name} r WHERE {invalid_code_rows(con, src) or 'true'}""")
+        parts = [(all_codes_valid, f"_raw_{name}"), (f"NOT ({all_codes_valid})", f"_raw_invalid_{name}")]
     for part, rows in parts:
         con.execute(f"""INSERT INTO stg_{name} ({out_cols}, extract_month, source_file, source_line, superseded_in)
                         SELECT {out_cols}, DATE '{m}', ?, source_line, NULL
