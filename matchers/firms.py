@@ -166,8 +166,8 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, bad_rows: str, month: str, prio
         SELECT l.raw_uscc, l.firm_name, l.region_code, l.uscc, l.method, l.score, l.agreed, l.evidence,
                'carried' AS block, coalesce(l.established_in, l.run_month) AS established_in
         FROM _f_prior l
-        WHERE NOT EXISTS (SELECT 1 FROM _decisions d WHERE d.kind = 'firm'
-                          AND d.raw_id IS NOT DISTINCT FROM l.raw_uscc AND d.name IS NOT DISTINCT FROM l.firm_name)
+        ANTI JOIN (SELECT raw_id, name FROM _decisions WHERE kind = 'firm') d
+          ON d.raw_id IS NOT DISTINCT FROM l.raw_uscc AND d.name IS NOT DISTINCT FROM l.firm_name
     """)
     since = f"extract_month > DATE '{month_start(prior)}'" if prior else "true"
     # The records compared now, without reading history (as matchers.persons): the rows sent since

@@ -321,8 +321,9 @@ def _build_pairs(con: duckdb.DuckDBPyConnection, bad_rows: str, month: str, prio
         SELECT l.raw_id, l.name, l.person_id, l.method, l.score, l.agreed, l.evidence, 'carried' AS block,
                coalesce(l.established_in, l.run_month) AS established_in
         FROM _p_prior l
-        WHERE NOT EXISTS (SELECT 1 FROM _decisions d WHERE d.kind = 'person' AND d.raw_id = l.raw_id
-                          AND (d.name IS NOT DISTINCT FROM l.name OR l.name IS NULL))
+        -- an anti join, not NOT EXISTS: the correlated form ran a delim join over every link
+        ANTI JOIN (SELECT raw_id, name FROM _decisions WHERE kind = 'person') d
+          ON d.raw_id = l.raw_id AND (d.name IS NOT DISTINCT FROM l.name OR l.name IS NULL)
     """)
     since = f"extract_month > DATE '{month_start(prior)}'" if prior else "true"
     # The records compared now, without reading history: the rows sent since the latest earlier
