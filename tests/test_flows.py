@@ -96,10 +96,10 @@ def test_second_run_on_the_same_warehouse_fails_clearly(sample_run, sample_month
 
 
 def test_run_records_its_memory_limit_sized_to_the_month(sample_run, sample_months):
-    """The sample's files are small: the run used the 512 MiB floor, and its manifest says so."""
+    """The sample's files are small: the run used the 1 GiB floor, and its manifest says so."""
     _, out = sample_run
     manifest = json.loads((out / sample_months[-1] / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["run"]["settings"]["memory_limit"] == "512MiB"
+    assert manifest["run"]["settings"]["memory_limit"] == "1024MiB"
 
 
 def test_month_memory_limit_follows_the_files_not_the_warehouse(tmp_path, monkeypatch):
@@ -107,12 +107,12 @@ def test_month_memory_limit_follows_the_files_not_the_warehouse(tmp_path, monkey
     monkeypatch.delenv("ZHIBU_MEMORY_LIMIT", raising=False)
     month = tmp_path / "2026-12"
     month.mkdir()
-    assert month_memory_limit(month) == "512MiB"                  # small month: the floor
+    assert month_memory_limit(month) == "1024MiB"                 # small month: the floor
     with open(month / "social_insurance.csv", "wb") as f:          # sparse: the size is what counts
         f.truncate(600 * 2**20)
-    assert month_memory_limit(month) == f"{3 * 600}MiB"            # 3x the month's bytes
+    assert month_memory_limit(month) == f"{4 * 600}MiB"            # 4x the month's bytes
     with open(month / "social_insurance.csv", "wb") as f:
-        f.truncate(4 * 2**30)
+        f.truncate(3 * 2**30)
     assert month_memory_limit(month) == f"{4_000_000_000 // 2**20}MiB"   # never above the 4GB default
     monkeypatch.setenv("ZHIBU_MEMORY_LIMIT", "2GB")
     assert month_memory_limit(month) == "2GB"                      # the operator's setting wins

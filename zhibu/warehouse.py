@@ -54,21 +54,21 @@ def settings() -> dict:
     }
 
 
-MONTH_MEMORY_FLOOR = 2**29          # 512 MiB
-MONTH_MEMORY_PER_INPUT_BYTE = 3
+MONTH_MEMORY_FLOOR = 2**30          # 1 GiB
+MONTH_MEMORY_PER_INPUT_BYTE = 4
 
 
 def month_memory_limit(input_dir: Path | str) -> str:
     """DuckDB's memory limit for one month's run: ZHIBU_MEMORY_LIMIT when set, else sized to the
-    month's files (3x their bytes, at least 512 MiB), never above the 4 GB default.
+    month's files (4x their bytes, at least 1 GiB), never above the 4 GB default.
 
     DuckDB keeps the blocks it reads cached up to its limit, and the decide and verify stages
     read years of contributions: under a fixed limit a run's peak memory grew with the history
     it read (S=0.1: 1.1 GB at month 2, 2.7 GB at month 24), while what a month must hold (its
     typed rows, its joins) follows its own files. Beyond the limit DuckDB spills to disk.
-    Measured at S=0.1 month 24 (217 MB of files): peak RSS 1.69 GB under a 1 GiB limit, 1.31 GB
-    under 640 MiB, 1.18 GB under 512 MiB, with the same wall time (the blocks it no longer
-    keeps are re-read from the OS page cache); ~0.65 GB of the peak is the Python process."""
+    Not lower: under 3x / 512 MiB, S=0.1 month 13 (2026-01) failed in decide with DuckDB's
+    Out of Memory Error (a rule's operators that cannot spill), although month 24 had run in
+    1.18 GB instead of 1.69 GB (benchmarks/results/history_oom_512mib.md)."""
     if os.environ.get("ZHIBU_MEMORY_LIMIT"):
         return os.environ["ZHIBU_MEMORY_LIMIT"]
     folder = Path(input_dir)
