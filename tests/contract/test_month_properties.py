@@ -37,8 +37,6 @@ def sequences(draw):
     return [(shift_month(start, i), draw(month_plans())) for i in range(n)]
 
 
-@settings(max_examples=SEQUENCE)
-@given(seq=sequences())
 def copy_warehouse(src, dst):
     """The database file and its write-ahead log: a file copied without its WAL can miss the
     last month's commits (DuckDB checkpoints into the file only when it chooses to)."""
@@ -48,6 +46,8 @@ def copy_warehouse(src, dst):
         shutil.copy(wal, dst.with_name(dst.name + ".wal"))
 
 
+@settings(max_examples=SEQUENCE)
+@given(seq=sequences())
 def test_months_in_sequence_on_one_warehouse(prefect_harness, tmp_path_factory, seq):
     base = fresh_dir(tmp_path_factory.getbasetemp(), "prop2-")
     wh, out = base / "wh.duckdb", base / "out"
